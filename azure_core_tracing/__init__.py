@@ -1,0 +1,44 @@
+"""Distributed tracing core for Azure-style service clients; free of any tracing backend."""
+
+from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.decorator import distributed_trace
+from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
+from azure_core_tracing.options import ClientOptions, LogOptions, RetryOptions, TelemetryOptions
+from azure_core_tracing.tracing import (
+    AttributeSet,
+    AttributeValue,
+    CreateSpanOptions,
+    NoOpSpan,
+    NoOpTracer,
+    NoOpTracerProvider,
+    Span,
+    SpanKind,
+    SpanStatus,
+    Tracer,
+    TracerProvider,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AttributeSet",
+    "AttributeValue",
+    "ClientOptions",
+    "Context",
+    "ContextAndSpan",
+    "CreateSpanOptions",
+    "LogOptions",
+    "NoOpSpan",
+    "NoOpTracer",
+    "NoOpTracerProvider",
+    "OperationCancelledError",
+    "RetryOptions",
+    "Span",
+    "SpanKind",
+    "SpanStatus",
+    "TelemetryOptions",
+    "Tracer",
+    "TracerProvider",
+    "TracingContextFactory",
+    "distributed_trace",
+]

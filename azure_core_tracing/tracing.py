@@ -1,0 +1,235 @@
+"""Abstract tracing interfaces (TracerProvider, Tracer, Span) and their no-op defaults."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ContextManager, Optional, Union
+
+AttributeScalar = Union[bool, int, float, str]
+AttributeValue = Union[
+    AttributeScalar, Sequence[bool], Sequence[int], Sequence[float], Sequence[str]
+]
+
+_SCALAR_TYPES = (bool, int, float, str)
+
+
+class SpanKind(enum.Enum):
+    """The role a span plays in a trace, as in OpenTelemetry."""
+
+    INTERNAL = 0
+    CLIENT = 1
+    SERVER = 2
+    PRODUCER = 3
+    CONSUMER = 4
+
+
+class SpanStatus(enum.Enum):
+    """The outcome of the operation a span describes."""
+
+    UNSET = 0
+    OK = 1
+    ERROR = 2
+
+
+def check_attribute(name: object, value: object) -> None:
+    """Raise ``TypeError`` naming the attribute unless ``name``/``value`` form a valid attribute."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"attribute name must be a non-empty str, got {name!r}")
+    if isinstance(value, _SCALAR_TYPES):
+        return
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        kinds = {bool if isinstance(item, bool) else type(item) for item in value}
+        if len(kinds) <= 1 and kinds <= set(_SCALAR_TYPES):
+            return
+        raise TypeError(
+            f"attribute {name!r}: a sequence value must hold items of one type "
+            f"(bool, int, float or str), got {sorted(k.__name__ for k in kinds)}"
+        )
+    raise TypeError(
+        f"attribute {name!r}: value of type {type(value).__name__} is not "
+        "bool, int, float, str or a sequence of one of those"
+    )
+
+
+def check_status(status: object) -> SpanStatus:
+    """Return ``status`` as a ``SpanStatus`` or raise ``ValueError`` naming it."""
+    if isinstance(status, SpanStatus):
+        return status
+    raise ValueError(f"status must be a SpanStatus (UNSET, OK or ERROR), got {status!r}")
+
+
+class AttributeSet(MutableMapping[str, AttributeValue]):
+    """A validated mapping of attribute name to attribute value."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, attributes: Optional[Mapping[str, AttributeValue]] = None) -> None:
+        self._items: dict[str, AttributeValue] = {}
+        if attributes:
+            for name, value in attributes.items():
+                self[name] = value
+
+    def add_attribute(self, name: str, value: AttributeValue) -> None:
+        """Add or replace one attribute; an invalid value is a ``TypeError`` naming it."""
+        self[name] = value
+
+    def __setitem__(self, name: str, value: AttributeValue) -> None:
+        check_attribute(name, value)
+        self._items[name] = value
+
+    def __getitem__(self, name: str) -> AttributeValue:
+        return self._items[name]
+
+    def __delitem__(self, name: str) -> None:
+        del self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"AttributeSet({self._items!r})"
+
+
+class Span(ABC):
+    """One traced operation: a name, a kind, attributes, events and a status."""
+
+    @abstractmethod
+    def end(self, end_time: Optional[datetime] = None) -> None:
+        """End the span, at ``end_time`` (timezone-aware) or now.
+
+        A second call does nothing."""
+
+    @abstractmethod
+    def add_attribute(self, name: str, value: AttributeValue) -> None:
+        """Set one attribute on the span.
+
+        An invalid value is a ``TypeError`` naming the attribute."""
+
+    def add_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        """Set every attribute of an ``AttributeSet`` or mapping on the span."""
+        for name, value in attributes.items():
+            self.add_attribute(name, value)
+
+    @abstractmethod
+    def add_event(
+        self,
+        name_or_exception: Union[str, BaseException],
+        attributes: Optional[Mapping[str, AttributeValue]] = None,
+    ) -> None:
+        """Record a named event, or an exception (which also sets status ERROR).
+
+        Attributes describe the event."""
+
+    @abstractmethod
+    def set_status(self, status: SpanStatus, description: Optional[str] = None) -> None:
+        """Set the span's status; anything but a ``SpanStatus`` is a ``ValueError``.
+
+        The description is kept for ERROR only."""
+
+    @abstractmethod
+    def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
+        """Write this span's trace context (W3C ``traceparent``) into ``headers``.
+
+        A span that is not recording writes nothing."""
+
+    @property
+    @abstractmethod
+    def is_recording(self) -> bool:
+        """Whether what is set on this span is kept."""
+
+    def activate(self, *, suppress_http_instrumentation: bool = False) -> ContextManager[None]:
+        """Make this span the tracing backend's current span inside a ``with`` block.
+
+        With ``suppress_http_instrumentation``, the backend's HTTP instrumentation stays quiet."""
+        return contextlib.nullcontext()
+
+
+@dataclass(frozen=True)
+class CreateSpanOptions:
+    """How to create a span: its kind, starting attributes and parent."""
+
+    kind: SpanKind = SpanKind.INTERNAL
+    attributes: Optional[Mapping[str, AttributeValue]] = None
+    parent_span: Optional[Span] = None
+
+
+class Tracer(ABC):
+    """A factory of spans for one instrumentation scope (an SDK package)."""
+
+    @abstractmethod
+    def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
+        """Start and return a new span named ``name``.
+
+        Its parent is ``options.parent_span``, else the backend's current span."""
+
+    def create_attribute_set(self) -> AttributeSet:
+        """Return an empty ``AttributeSet`` to fill and pass to ``create_span``."""
+        return AttributeSet()
+
+
+class TracerProvider(ABC):
+    """A factory of tracers; an application usually has one."""
+
+    @abstractmethod
+    def create_tracer(
+        self, name: str, version: Optional[str] = None, *, schema_url: Optional[str] = None
+    ) -> Tracer:
+        """Return a tracer for the instrumentation scope ``name`` at ``version``.
+
+        ``schema_url`` names the semantic conventions the spans follow."""
+
+
+class NoOpSpan(Span):
+    """A span that keeps nothing; it still rejects invalid arguments."""
+
+    __slots__ = ()
+
+    def end(self, end_time: Optional[datetime] = None) -> None:
+        pass
+
+    def add_attribute(self, name: str, value: AttributeValue) -> None:
+        check_attribute(name, value)
+
+    def add_event(
+        self,
+        name_or_exception: Union[str, BaseException],
+        attributes: Optional[Mapping[str, AttributeValue]] = None,
+    ) -> None:
+        pass
+
+    def set_status(self, status: SpanStatus, description: Optional[str] = None) -> None:
+        check_status(status)
+
+    def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
+        pass
+
+    @property
+    def is_recording(self) -> bool:
+        return False
+
+
+NOOP_SPAN = NoOpSpan()
+
+
+class NoOpTracer(Tracer):
+    """A tracer whose spans keep nothing."""
+
+    def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
+        return NOOP_SPAN
+
+
+class NoOpTracerProvider(TracerProvider):
+    """A provider whose tracers keep nothing."""
+
+    def create_tracer(
+        self, name: str, version: Optional[str] = None, *, schema_url: Optional[str] = None
+    ) -> Tracer:
+        return NoOpTracer()

@@ -1,0 +1,1 @@
+"""OpenTelemetry adapter for azure_core_tracing."""

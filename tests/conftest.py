@@ -1,0 +1,30 @@
+"""Shared fixtures: the in-memory recording provider and a clean application context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from azure_core_tracing import Context
+from tests.recording import RecordingTracerProvider
+
+
+@pytest.fixture(autouse=True)
+def _clean_application_provider() -> Iterator[None]:
+    """Every test starts and ends with no application-wide tracer provider."""
+    Context.application_context.set_tracer_provider(None)
+    yield
+    Context.application_context.set_tracer_provider(None)
+
+
+@pytest.fixture
+def recorder() -> RecordingTracerProvider:
+    return RecordingTracerProvider()
+
+
+@pytest.fixture
+def app_recorder(recorder: RecordingTracerProvider) -> RecordingTracerProvider:
+    """A recording provider set as the application-wide provider."""
+    Context.application_context.set_tracer_provider(recorder)
+    return recorder

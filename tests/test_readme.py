@@ -1,0 +1,20 @@
+"""The README's set-up commands are the ones CI and newcomers run: keep them true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^python3 -m venv .*$", text, flags=re.MULTILINE)
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    test_commands = [c for c in _readme_commands() if c.endswith("python -m pytest -q")]
+    assert len(test_commands) == 1, _readme_commands()
+    assert test_commands[0] in ci.splitlines()

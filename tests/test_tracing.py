@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+
+from azure_core_tracing import (
+    AttributeSet,
+    CreateSpanOptions,
+    NoOpSpan,
+    NoOpTracerProvider,
+    SpanKind,
+    SpanStatus,
+)
+
+
+def test_attribute_set_accepts_every_allowed_type() -> None:
+    attrs = AttributeSet()
+    attrs.add_attribute("b", True)
+    attrs.add_attribute("i", 3)
+    attrs.add_attribute("f", 1.5)
+    attrs.add_attribute("s", "x")
+    attrs["ints"] = [1, 2]
+    attrs["strs"] = ("a", "b")
+    attrs["empty"] = []
+    assert dict(attrs) == {
+        "b": True,
+        "i": 3,
+        "f": 1.5,
+        "s": "x",
+        "ints": [1, 2],
+        "strs": ("a", "b"),
+        "empty": [],
+    }
+    del attrs["b"]
+    assert "b" not in attrs and len(attrs) == 6
+
+
+@pytest.mark.parametrize("value", [None, b"bytes", {"a": 1}, object(), [1, "x"], [[1]], [None]])
+def test_attribute_set_rejects_invalid_values_naming_the_attribute(value: object) -> None:
+    attrs = AttributeSet()
+    with pytest.raises(TypeError, match=r"'my\.attr'"):
+        attrs.add_attribute("my.attr", value)  # type: ignore[arg-type]
+    assert "my.attr" not in attrs
+
+
+def test_attribute_set_rejects_empty_or_non_string_names() -> None:
+    with pytest.raises(TypeError, match="attribute name"):
+        AttributeSet({"": 1})
+    with pytest.raises(TypeError, match="attribute name"):
+        AttributeSet().add_attribute(3, 1)  # type: ignore[arg-type]
+
+
+def test_bool_and_int_do_not_mix_in_one_sequence() -> None:
+    with pytest.raises(TypeError, match="one type"):
+        AttributeSet({"mixed": [True, 1]})
+
+
+def test_noop_provider_gives_spans_that_keep_nothing_but_still_validate() -> None:
+    tracer = NoOpTracerProvider().create_tracer("pkg", "1.0")
+    span = tracer.create_span("op", CreateSpanOptions(kind=SpanKind.CLIENT))
+    assert isinstance(span, NoOpSpan)
+    assert span.is_recording is False
+    headers: dict[str, str] = {}
+    span.propagate_to_http_headers(headers)
+    assert headers == {}
+    span.add_event(ValueError("boom"))
+    span.end()
+    span.end()
+    with pytest.raises(TypeError, match="'bad'"):
+        span.add_attribute("bad", object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="status"):
+        span.set_status("OK")  # type: ignore[arg-type]
+    span.set_status(SpanStatus.OK)
+    with span.activate():
+        pass
+    assert isinstance(tracer.create_attribute_set(), AttributeSet)
