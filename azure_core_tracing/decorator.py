@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional, TypeVar, cast, overload
 
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
-from azure_core_tracing.failures import report_tracing_failure
+from azure_core_tracing.failures import call_guarded, report_tracing_failure
 from azure_core_tracing.tracing import SpanKind, SpanStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,10 +71,7 @@ def _start(
 
 
 def _succeeded(scope: ContextAndSpan) -> None:
-    try:
-        scope.span.set_status(SpanStatus.OK)
-    except Exception as error:
-        report_tracing_failure(type(scope.span), "set_status", error)
+    call_guarded(scope.provider, "set_status", scope.span.set_status, SpanStatus.OK)
 
 
 def _decorate(func: F, name: Optional[str], kind: SpanKind) -> F:

@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import ContextManager, Optional, Union
 
 from azure_core_tracing.context import Context
-from azure_core_tracing.failures import report_tracing_failure
+from azure_core_tracing.failures import call_guarded, report_tracing_failure
 from azure_core_tracing.options import ClientOptions, check_application_id
 from azure_core_tracing.tracing import (
     NOOP_SPAN,
@@ -32,12 +32,15 @@ class ContextAndSpan:
     exactly once on exit, and records an exception that escapes the block.
     """
 
-    __slots__ = ("_activation", "_ended", "_owner", "context", "span")
+    __slots__ = ("_activation", "_ended", "context", "provider", "span")
 
-    def __init__(self, context: Context, span: Span, owner: object = None) -> None:
+    def __init__(
+        self, context: Context, span: Span, provider: Optional[TracerProvider] = None
+    ) -> None:
         self.context = context
         self.span = span
-        self._owner = owner
+        self.provider = provider
+        """The tracer provider that made the span; None for a no-op span."""
         self._activation: Optional[ContextManager[None]] = None
         self._ended = False
 
@@ -52,7 +55,7 @@ class ContextAndSpan:
                 activation.__enter__()
                 self._activation = activation
             except Exception as error:
-                report_tracing_failure(self._owner, "activate", error)
+                report_tracing_failure(self.provider, "activate", error)
         return self
 
     def __exit__(
@@ -65,20 +68,11 @@ class ContextAndSpan:
             return
         self._ended = True
         if isinstance(exc, Exception):
-            try:
-                self.span.add_event(exc)
-            except Exception as error:
-                report_tracing_failure(self._owner, "add_event", error)
-        try:
-            self.span.end()
-        except Exception as error:
-            report_tracing_failure(self._owner, "end", error)
+            call_guarded(self.provider, "add_event", self.span.add_event, exc)
+        call_guarded(self.provider, "end", self.span.end)
         activation, self._activation = self._activation, None
         if activation is not None:
-            try:
-                activation.__exit__(None, None, None)
-            except Exception as error:
-                report_tracing_failure(self._owner, "deactivate", error)
+            call_guarded(self.provider, "deactivate", activation.__exit__, None, None, None)
 
 
 class TracingContextFactory:

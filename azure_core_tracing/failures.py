@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 
 _LOGGER = logging.getLogger("azure_core_tracing")
 _reported: set[tuple[int, str]] = set()
@@ -27,3 +28,15 @@ def report_tracing_failure(owner: object, operation: str, error: BaseException) 
         type(error).__name__,
         error,
     )
+
+
+def call_guarded(
+    owner: object, operation: str, action: Callable[..., object], *args: object
+) -> bool:
+    """Run ``action(*args)``; on an exception report it for ``owner`` and return False."""
+    try:
+        action(*args)
+    except Exception as error:
+        report_tracing_failure(owner, operation, error)
+        return False
+    return True

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from azure_core_tracing import Context
+from tests.local_server import LocalServer
 from tests.recording import RecordingTracerProvider
 
 
@@ -28,3 +29,10 @@ def app_recorder(recorder: RecordingTracerProvider) -> RecordingTracerProvider:
     """A recording provider set as the application-wide provider."""
     Context.application_context.set_tracer_provider(recorder)
     return recorder
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """A real HTTP server on 127.0.0.1, for the duration of one test."""
+    with LocalServer() as local:
+        yield local

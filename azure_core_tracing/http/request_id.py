@@ -1,0 +1,22 @@
+"""``RequestIdPolicy``: gives every request an ``x-ms-client-request-id``."""
+
+from __future__ import annotations
+
+import uuid
+
+from azure_core_tracing.context import Context
+from azure_core_tracing.http.messages import RawResponse, Request
+from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
+
+CLIENT_REQUEST_ID = "x-ms-client-request-id"
+
+
+class RequestIdPolicy(HttpPolicy):
+    """Sets ``x-ms-client-request-id`` to a new UUID4 unless the caller set one.
+
+    It runs before the retry policy, so every retry carries the same id."""
+
+    def send(self, request: Request, next_policy: NextPolicy, context: Context) -> RawResponse:
+        if CLIENT_REQUEST_ID not in request.headers:
+            request.headers[CLIENT_REQUEST_ID] = str(uuid.uuid4())
+        return next_policy.send(request, context)

@@ -1,0 +1,39 @@
+"""``TelemetryPolicy``: the Azure SDK ``User-Agent`` header."""
+
+from __future__ import annotations
+
+import platform
+from typing import Optional
+
+from azure_core_tracing.context import Context
+from azure_core_tracing.http.messages import RawResponse, Request
+from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
+from azure_core_tracing.options import check_application_id
+
+USER_AGENT = "User-Agent"
+
+
+def build_user_agent(
+    package_name: str, package_version: str, application_id: Optional[str] = None
+) -> str:
+    """``[<application_id> ]azsdk-python-<package>/<version> Python/<x.y.z> (<platform>)``."""
+    check_application_id(application_id)
+    agent = (
+        f"azsdk-python-{package_name}/{package_version} "
+        f"Python/{platform.python_version()} ({platform.platform()})"
+    )
+    return f"{application_id} {agent}" if application_id else agent
+
+
+class TelemetryPolicy(HttpPolicy):
+    """Sets ``User-Agent``; a value the caller set is kept after the SDK's own."""
+
+    def __init__(
+        self, package_name: str, package_version: str, application_id: Optional[str] = None
+    ) -> None:
+        self.user_agent = build_user_agent(package_name, package_version, application_id)
+
+    def send(self, request: Request, next_policy: NextPolicy, context: Context) -> RawResponse:
+        callers = request.headers.get(USER_AGENT)
+        request.headers[USER_AGENT] = f"{self.user_agent} {callers}" if callers else self.user_agent
+        return next_policy.send(request, context)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from azure_core_tracing.http import RawResponse, Request
+
+
+def test_request_headers_are_case_insensitive_and_method_upper_case() -> None:
+    request = Request(" get ", "https://h/p", {"Content-Type": "json"})
+    assert request.method == "GET"
+    assert request.headers["content-type"] == "json"
+    request.headers["X-A"] = "1"
+    assert "x-a" in request.headers
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (("", "https://h/"), ValueError, "method"),
+        (("GET", "/relative"), ValueError, "url"),
+        (("GET", "ftp://h/"), ValueError, "url"),
+        (("GET", b"https://h/"), TypeError, "url"),
+        (("GET", "https://h/", None, 42), TypeError, "body"),
+    ],
+)
+def test_request_arguments_are_checked(args: tuple[object, ...], error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        Request(*args)  # type: ignore[arg-type]
+
+
+def test_which_bodies_can_be_resent() -> None:
+    assert Request("GET", "https://h/").can_resend()
+    assert Request("PUT", "https://h/", body=b"x").can_resend()
+    assert Request("PUT", "https://h/", body="x").can_resend()
+    assert Request("PUT", "https://h/", body=io.BytesIO(b"x")).can_resend()
+
+    class Pipe(io.RawIOBase):
+        def seekable(self) -> bool:
+            return False
+
+    assert not Request("PUT", "https://h/", body=Pipe()).can_resend()
+
+
+def test_rewind_body_goes_back_to_the_start_position() -> None:
+    body = io.BytesIO(b"0123456789")
+    body.seek(4)
+    request = Request("PUT", "https://h/", body=body)
+    body.read()
+    request.rewind_body()
+    assert body.read() == b"456789"
+
+
+def test_raw_response_body_and_chunks() -> None:
+    closed: list[bool] = []
+    response = RawResponse(
+        200, "OK", {"ETag": "1"}, chunks=iter([b"a", b"b"]), close=lambda: closed.append(True)
+    )
+    assert response.headers["etag"] == "1"
+    assert response.body == b"ab"
+    assert response.body == b"ab"
+    assert closed == [True]
+    response.close()
+    assert closed == [True]
+    plain = RawResponse(204)
+    assert plain.body == b"" and list(plain.iter_bytes()) == []
+    assert list(RawResponse(200, body=b"xyz").iter_bytes()) == [b"xyz"]

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from azure_core_tracing.http import HttpSanitizer
+
+
+def test_only_allowed_query_values_survive() -> None:
+    url = "https://acct.blob.core.windows.net/c/b?sig=SECRET&api-version=2024-01-01&se=2030"
+    assert HttpSanitizer().sanitize_url(url) == (
+        "https://acct.blob.core.windows.net/c/b?sig=REDACTED&api-version=2024-01-01&se=REDACTED"
+    )
+
+
+def test_query_names_match_case_insensitively_and_custom_lists_apply() -> None:
+    sanitizer = HttpSanitizer(allowed_query_parameters={"Comp"})
+    assert sanitizer.sanitize_url("http://h/p?comp=list&API-VERSION=1") == (
+        "http://h/p?comp=list&API-VERSION=REDACTED"
+    )
+    assert HttpSanitizer().sanitize_url("http://h/?Api-Version=1") == "http://h/?Api-Version=1"
+
+
+def test_user_info_and_fragment_are_never_kept() -> None:
+    out = HttpSanitizer().sanitize_url("https://user:p%40ss@host:8443/path?x=1#token=abc")
+    assert out == "https://host:8443/path?x=REDACTED"
+
+
+def test_bare_query_flags_and_empty_query_are_kept_as_they_are() -> None:
+    assert HttpSanitizer().sanitize_url("http://h/p?restype") == "http://h/p?restype"
+    assert HttpSanitizer().sanitize_url("http://h/p") == "http://h/p"
+
+
+def test_an_unparsable_url_is_fully_redacted() -> None:
+    assert HttpSanitizer().sanitize_url("http://[::1/broken") == "REDACTED"
+
+
+def test_headers_not_on_the_allow_list_are_redacted_case_insensitively() -> None:
+    headers = {"Authorization": "Bearer t0k3n", "content-type": "json", "X-MS-DATE": "today"}
+    assert HttpSanitizer().sanitize_headers(headers) == {
+        "Authorization": "REDACTED",
+        "content-type": "json",
+        "X-MS-DATE": "today",
+    }
+
+
+def test_custom_header_allow_list_replaces_the_default() -> None:
+    sanitizer = HttpSanitizer(allowed_headers={"X-Custom"})
+    assert sanitizer.sanitize_headers({"x-custom": "v", "Content-Type": "json"}) == {
+        "x-custom": "v",
+        "Content-Type": "REDACTED",
+    }
+
+
+def test_a_single_string_is_not_taken_as_a_list_of_names() -> None:
+    with pytest.raises(TypeError, match="allowed_query_parameters"):
+        HttpSanitizer(allowed_query_parameters="api-version")
