@@ -1,1 +1,12 @@
-"""OpenTelemetry adapter for azure_core_tracing."""
+"""OpenTelemetry adapter for ``azure_core_tracing``: provider, span and console exporter."""
+
+from azure_core_tracing_opentelemetry.console import ConsoleTreeExporter
+from azure_core_tracing_opentelemetry.provider import OpenTelemetryProvider, OpenTelemetryTracer
+from azure_core_tracing_opentelemetry.span import OpenTelemetrySpan
+
+__all__ = [
+    "ConsoleTreeExporter",
+    "OpenTelemetryProvider",
+    "OpenTelemetrySpan",
+    "OpenTelemetryTracer",
+]

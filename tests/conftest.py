@@ -8,6 +8,7 @@ import pytest
 
 from azure_core_tracing import Context
 from tests.local_server import LocalServer
+from tests.otlp_receiver import OtlpReceiver
 from tests.recording import RecordingTracerProvider
 
 
@@ -36,3 +37,10 @@ def server() -> Iterator[LocalServer]:
     """A real HTTP server on 127.0.0.1, for the duration of one test."""
     with LocalServer() as local:
         yield local
+
+
+@pytest.fixture
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    """An OTLP/HTTP receiver on 127.0.0.1 that decodes the protobuf it is sent."""
+    with OtlpReceiver() as receiver:
+        yield receiver

@@ -18,3 +18,9 @@ def test_ci_runs_the_readmes_test_command() -> None:
     test_commands = [c for c in _readme_commands() if c.endswith("python -m pytest -q")]
     assert len(test_commands) == 1, _readme_commands()
     assert test_commands[0] in ci.splitlines()
+
+
+def test_readme_has_exactly_two_setup_commands_with_the_quickstart_as_main_job() -> None:
+    commands = _readme_commands()
+    assert len(commands) == 2, commands
+    assert sum(c.endswith("python samples/quickstart.py") for c in commands) == 1

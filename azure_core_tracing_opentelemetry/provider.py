@@ -1,0 +1,83 @@
+"""``OpenTelemetryProvider``: an ``azure_core_tracing.TracerProvider`` over OpenTelemetry."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from opentelemetry import trace as otel_trace
+
+from azure_core_tracing.tracing import CreateSpanOptions, Span, SpanKind, Tracer, TracerProvider
+from azure_core_tracing_opentelemetry.span import OpenTelemetrySpan, to_otel_attributes
+
+_KINDS = {
+    SpanKind.INTERNAL: otel_trace.SpanKind.INTERNAL,
+    SpanKind.CLIENT: otel_trace.SpanKind.CLIENT,
+    SpanKind.SERVER: otel_trace.SpanKind.SERVER,
+    SpanKind.PRODUCER: otel_trace.SpanKind.PRODUCER,
+    SpanKind.CONSUMER: otel_trace.SpanKind.CONSUMER,
+}
+
+
+class OpenTelemetryTracer(Tracer):
+    """Creates OpenTelemetry spans for one instrumentation scope."""
+
+    __slots__ = ("otel_tracer",)
+
+    def __init__(self, otel_tracer: otel_trace.Tracer) -> None:
+        self.otel_tracer = otel_tracer
+        """The OpenTelemetry tracer underneath."""
+
+    def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
+        """Start a span under ``options.parent_span``, else under OpenTelemetry's current span."""
+        options = options or CreateSpanOptions()
+        kind = _KINDS.get(options.kind)
+        if kind is None:
+            raise TypeError(f"options.kind must be a SpanKind, got {options.kind!r}")
+        parent = options.parent_span
+        parent_context = (
+            otel_trace.set_span_in_context(parent.otel_span)
+            if isinstance(parent, OpenTelemetrySpan)
+            else None
+        )
+        otel_span = self.otel_tracer.start_span(
+            name,
+            context=parent_context,
+            kind=kind,
+            attributes=to_otel_attributes(options.attributes),
+        )
+        return OpenTelemetrySpan(otel_span)
+
+
+class OpenTelemetryProvider(TracerProvider):
+    """Wraps an OpenTelemetry ``TracerProvider`` (or the global one) for Azure service clients."""
+
+    __slots__ = ("otel_provider",)
+
+    def __init__(self, tracer_provider: Optional[otel_trace.TracerProvider] = None) -> None:
+        if tracer_provider is not None and not isinstance(
+            tracer_provider, otel_trace.TracerProvider
+        ):
+            raise TypeError(
+                "tracer_provider must be an opentelemetry.trace.TracerProvider or None, "
+                f"got {type(tracer_provider).__name__}"
+            )
+        self.otel_provider = tracer_provider
+        """The OpenTelemetry provider, or None for OpenTelemetry's global one."""
+
+    @classmethod
+    def create(
+        cls, tracer_provider: Optional[otel_trace.TracerProvider] = None
+    ) -> OpenTelemetryProvider:
+        """Return a provider over ``tracer_provider``; None means OpenTelemetry's global provider,
+        looked up when spans are made (so one set later still counts)."""
+        return cls(tracer_provider)
+
+    def create_tracer(
+        self, name: str, version: Optional[str] = None, *, schema_url: Optional[str] = None
+    ) -> Tracer:
+        if self.otel_provider is None:
+            # The global getter hands out a proxy until a real provider is set, then delegates.
+            tracer = otel_trace.get_tracer(name, version, schema_url=schema_url)
+        else:
+            tracer = self.otel_provider.get_tracer(name, version, schema_url=schema_url)
+        return OpenTelemetryTracer(tracer)

@@ -1,0 +1,133 @@
+"""``OpenTelemetrySpan``: an ``azure_core_tracing.Span`` over an OpenTelemetry span."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import ContextManager, Optional, Union, cast
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import Status, StatusCode
+from opentelemetry.util.types import Attributes
+
+from azure_core_tracing.tracing import (
+    AttributeValue,
+    Span,
+    SpanStatus,
+    check_attribute,
+    check_status,
+)
+
+_SUPPRESS_HTTP_KEY: Optional[str]
+try:  # the key OpenTelemetry's HTTP instrumentations look at; private in the API package
+    from opentelemetry.context import _SUPPRESS_HTTP_INSTRUMENTATION_KEY as _SUPPRESS_HTTP_KEY
+except ImportError:  # pragma: no cover - an OpenTelemetry release without it
+    _SUPPRESS_HTTP_KEY = None
+    logging.getLogger(__name__).debug(
+        "OpenTelemetry has no suppress-HTTP-instrumentation key: nested HTTP spans are possible"
+    )
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_STATUS_CODES = {
+    SpanStatus.UNSET: StatusCode.UNSET,
+    SpanStatus.OK: StatusCode.OK,
+    SpanStatus.ERROR: StatusCode.ERROR,
+}
+
+
+def _otel_value(name: str, value: AttributeValue) -> AttributeValue:
+    check_attribute(name, value)
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    return cast(AttributeValue, list(value))
+
+
+def to_otel_attributes(attributes: Optional[Mapping[str, AttributeValue]]) -> Attributes:
+    """Validate ``attributes`` and return them in the form OpenTelemetry takes."""
+    if not attributes:
+        return None
+    return {name: _otel_value(name, value) for name, value in attributes.items()}
+
+
+def _nanoseconds(moment: datetime) -> int:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("end_time must be timezone-aware (for example datetime.now(timezone.utc))")
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
+
+
+class OpenTelemetrySpan(Span):
+    """An OpenTelemetry span seen through the ``azure_core_tracing`` interface."""
+
+    __slots__ = ("_ended", "otel_span")
+
+    def __init__(self, otel_span: otel_trace.Span) -> None:
+        self.otel_span = otel_span
+        """The OpenTelemetry span underneath."""
+        self._ended = False
+
+    def end(self, end_time: Optional[datetime] = None) -> None:
+        if self._ended:
+            return
+        end_ns = None if end_time is None else _nanoseconds(end_time)
+        self._ended = True
+        self.otel_span.end(end_time=end_ns)
+
+    def add_attribute(self, name: str, value: AttributeValue) -> None:
+        self.otel_span.set_attribute(name, _otel_value(name, value))
+
+    def add_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        converted = to_otel_attributes(attributes)
+        if converted:
+            self.otel_span.set_attributes(converted)
+
+    def add_event(
+        self,
+        name_or_exception: Union[str, BaseException],
+        attributes: Optional[Mapping[str, AttributeValue]] = None,
+    ) -> None:
+        converted = dict(to_otel_attributes(attributes) or {})
+        if isinstance(name_or_exception, BaseException):
+            error = name_or_exception
+            # chain=False: a chained cause (a requests error, say) may repeat an unsanitized URL.
+            converted["exception.stacktrace"] = "".join(
+                traceback.format_exception(type(error), error, error.__traceback__, chain=False)
+            )
+            self.otel_span.record_exception(error, attributes=converted)
+            self.otel_span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            return
+        if not isinstance(name_or_exception, str) or not name_or_exception:
+            raise TypeError(
+                "name_or_exception must be a non-empty str or an exception, "
+                f"got {name_or_exception!r}"
+            )
+        self.otel_span.add_event(name_or_exception, attributes=converted)
+
+    def set_status(self, status: SpanStatus, description: Optional[str] = None) -> None:
+        code = _STATUS_CODES[check_status(status)]
+        self.otel_span.set_status(Status(code, description if code is StatusCode.ERROR else None))
+
+    def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
+        propagate.inject(headers, context=otel_trace.set_span_in_context(self.otel_span))
+
+    @property
+    def is_recording(self) -> bool:
+        return self.otel_span.is_recording()
+
+    def activate(self, *, suppress_http_instrumentation: bool = False) -> ContextManager[None]:
+        return self._activated(suppress_http_instrumentation)
+
+    @contextmanager
+    def _activated(self, suppress_http_instrumentation: bool) -> Iterator[None]:
+        current = otel_trace.set_span_in_context(self.otel_span)
+        if suppress_http_instrumentation and _SUPPRESS_HTTP_KEY is not None:
+            current = otel_context.set_value(_SUPPRESS_HTTP_KEY, True, current)
+        token = otel_context.attach(current)
+        try:
+            yield
+        finally:
+            otel_context.detach(token)
