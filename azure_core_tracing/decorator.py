@@ -57,7 +57,7 @@ class _ContextSlot:
 def _start(
     owner: object, name: str, kind: SpanKind, slot: _ContextSlot, args: Any, kwargs: Any
 ) -> tuple[Optional[ContextAndSpan], tuple[Any, ...]]:
-    parent = slot.take(args, kwargs)
+    """The span for one call and the arguments to call with; no span when tracing is off."""
     factory = getattr(owner, "_tracing_factory", None)
     if not isinstance(factory, TracingContextFactory):
         report_tracing_failure(
@@ -66,7 +66,9 @@ def _start(
             AttributeError("the instance has no _tracing_factory (a TracingContextFactory)"),
         )
         return None, args
-    scope = factory.create_span(name, parent, kind=kind)
+    if not factory.is_tracing_enabled:
+        return None, args  # the method gets the caller's own context, untouched
+    scope = factory.create_span(name, slot.take(args, kwargs), kind=kind)
     return scope, slot.put(scope.context, args, kwargs)
 
 

@@ -125,10 +125,13 @@ def test_nested_traced_methods_nest_their_spans(recorder: RecordingTracerProvide
     assert inner.parent is outer
 
 
-def test_untraced_when_no_provider_and_the_method_still_runs() -> None:
+def test_without_a_provider_the_method_gets_the_callers_own_context() -> None:
     client = Client()
+    mine = Context().with_value("k", 1)
     assert client.get_thing("x") == "X"
-    assert client.seen[0] is not None
+    assert client.get_thing("y", context=mine) == "Y"
+    assert client.custom(mine, "!") == "custom!"
+    assert client.seen == [None, mine, mine]
 
 
 def test_async_methods_are_traced(recorder: RecordingTracerProvider) -> None:

@@ -75,10 +75,11 @@ class RequestActivityPolicy(HttpPolicy):
 
 
 def _record_response(span: Span, response: RawResponse) -> None:
-    span.add_attribute("http.status_code", int(response.status_code))
+    attributes: dict[str, AttributeValue] = {"http.status_code": int(response.status_code)}
     service_request_id = response.headers.get(SERVICE_REQUEST_ID)
     if service_request_id:
-        span.add_attribute("serviceRequestId", service_request_id)
+        attributes["serviceRequestId"] = service_request_id
+    span.add_attributes(attributes)
     if response.status_code >= 400:
         span.set_status(SpanStatus.ERROR)
 
