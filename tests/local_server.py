@@ -7,7 +7,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
+
+Self = TypeVar("Self", bound="BackgroundServer")
 
 
 @dataclass
@@ -27,7 +29,37 @@ class Received:
     client_port: int = 0
 
 
-class LocalServer:
+class BackgroundServer:
+    """A ``ThreadingHTTPServer`` on 127.0.0.1 that serves from a thread inside ``with``."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def url(self, path: str) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}{path}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class LocalServer(BackgroundServer):
     """Replies to each path from a script (the last reply repeats) and records every request."""
 
     def __init__(self) -> None:
@@ -36,12 +68,7 @@ class LocalServer:
         self._lock = threading.Lock()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 body = self._read_body()
                 path = self.path.split("?", 1)[0]
@@ -82,23 +109,7 @@ class LocalServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle  # noqa: N815
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    def __enter__(self) -> LocalServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def url(self, path: str) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
+        super().__init__(Handler)
 
     def script(self, path: str, *replies: Reply) -> str:
         """Set the replies for ``path`` and return its URL."""

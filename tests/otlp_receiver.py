@@ -6,13 +6,14 @@ import gzip
 import threading
 import zlib
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
+from tests.local_server import BackgroundServer, QuietHandler
 
 
 @dataclass
@@ -35,7 +36,7 @@ def _value(any_value: Any) -> Any:
     return getattr(any_value, kind) if kind else None
 
 
-class OtlpReceiver:
+class OtlpReceiver(BackgroundServer):
     """Collects every span sent to ``endpoint`` (``/v1/traces``)."""
 
     def __init__(self) -> None:
@@ -45,13 +46,8 @@ class OtlpReceiver:
         self._received = threading.Condition(self._lock)
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 encoding = (self.headers.get("Content-Encoding") or "").lower()
                 if encoding == "gzip":
@@ -70,16 +66,11 @@ class OtlpReceiver:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        super().__init__(Handler)
 
     @property
     def endpoint(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1/traces"
+        return self.url("/v1/traces")
 
     def _collect(self, request: ExportTraceServiceRequest) -> None:
         spans = []
@@ -109,11 +100,3 @@ class OtlpReceiver:
         with self._received:
             self._received.wait_for(lambda: len(self.spans) >= count, timeout)
             return list(self.spans)
-
-    def __enter__(self) -> OtlpReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()

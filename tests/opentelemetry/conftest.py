@@ -26,9 +26,14 @@ class Otel:
     def named(self, name: str) -> list[ReadableSpan]:
         return [span for span in self.spans() if span.name == name]
 
-    def factory(self, service: str = "Test.Service") -> TracingContextFactory:
+    def options(self) -> ClientOptions:
+        """Client options traced by this provider, retrying without a real wait."""
         options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=self.provider))
-        return TracingContextFactory(options, service, "1.0.0", package_name="azure-test")
+        options.retry.retry_delay = 0.001
+        return options
+
+    def factory(self, service: str = "Test.Service") -> TracingContextFactory:
+        return TracingContextFactory(self.options(), service, "1.0.0", package_name="azure-test")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import ReadableSpan
 
-from azure_core_tracing import ClientOptions, Context, TelemetryOptions
+from azure_core_tracing import ClientOptions, Context
 from azure_core_tracing.http import Request
 from tests.http.conftest import TracedClient
 from tests.local_server import LocalServer, Reply
@@ -79,9 +79,7 @@ def test_parenting_is_correct_under_8_threads_each_making_service_calls(
     otel: Otel, server: LocalServer
 ) -> None:
     url = server.script("/work", Reply(503), Reply(200))
-    options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=otel.provider))
-    options.retry.retry_delay = 0.001
-    client = TracedClient(options)
+    client = TracedClient(otel.options())
     app_tracer = otel.sdk.get_tracer("app")
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
