@@ -61,7 +61,7 @@ class RequestsTransport(HttpTransport):
                 stream=request.stream,
                 allow_redirects=False,
             )
-            headers = dict(response.headers)
+            headers = response.headers  # RawResponse takes its own case-insensitive copy
             if request.stream:
                 return RawResponse(
                     response.status_code,
