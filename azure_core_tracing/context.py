@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Optional
 
-from azure_core_tracing.tracing import TracerProvider
+from azure_core_tracing.tracing import TracerProvider, check_tracer_provider
 
 _NO_KEY = object()
 
@@ -119,11 +119,7 @@ class _ApplicationContext(Context):
         self._lock = threading.Lock()
 
     def set_tracer_provider(self, provider: Optional[TracerProvider]) -> None:
-        if provider is not None and not isinstance(provider, TracerProvider):
-            raise TypeError(
-                f"provider must be an azure_core_tracing.TracerProvider or None, "
-                f"got {type(provider).__name__}"
-            )
+        check_tracer_provider(provider, "provider")
         with self._lock:
             self._provider = provider
 

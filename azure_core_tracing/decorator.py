@@ -7,41 +7,49 @@ import inspect
 from collections.abc import Awaitable
 from typing import Any, Callable, Optional, TypeVar, cast, overload
 
+from azure_core_tracing.checks import check_name, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
-from azure_core_tracing.failures import call_guarded, report_tracing_failure
-from azure_core_tracing.tracing import SpanKind, SpanStatus
+from azure_core_tracing.failures import report_tracing_failure
+from azure_core_tracing.tracing import NOOP_SPAN, SpanKind, SpanStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CONTEXT = "context"
+_OPERATION = "distributed_trace"
 
 
 class _ContextSlot:
-    """Where a method takes its ``context`` argument, worked out once at decoration time."""
+    """Where a method declares its ``context`` parameter, worked out once at decoration time.
 
-    __slots__ = ("accepts", "index")
+    Only a declared ``context`` parameter is the operation's context: a ``**kwargs``
+    catch-all is never handed one, and whatever it receives passes through untouched."""
 
-    def __init__(self, func: Callable[..., Any]) -> None:
-        self.index: Optional[int] = None
-        self.accepts = False
-        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        params = list(inspect.signature(func).parameters.values())
-        for position, param in enumerate(params):
-            if param.name == _CONTEXT:
-                self.accepts = param.kind != inspect.Parameter.POSITIONAL_ONLY
-                if param.kind in positional:
-                    self.index = position - 1  # the wrapper receives ``self`` apart
-            elif param.kind == inspect.Parameter.VAR_KEYWORD:
-                self.accepts = True
+    __slots__ = ("by_keyword", "index")
+
+    def __init__(self, parameters: list[inspect.Parameter]) -> None:
+        self.index: Optional[int] = None  # position among the arguments after ``self``
+        self.by_keyword = False
+        for position, param in enumerate(parameters):
+            if param.name != _CONTEXT or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+                self.index = position - 1
+            self.by_keyword = param.kind != param.POSITIONAL_ONLY
 
     def take(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Context]:
-        """Return the caller's context, wherever it was passed."""
-        if _CONTEXT in kwargs:
-            return cast(Optional[Context], kwargs[_CONTEXT])
-        if self.index is not None and len(args) > self.index:
-            return cast(Optional[Context], args[self.index])
-        return None
+        """The caller's context, wherever it was passed; anything but a Context is an error."""
+        if self.by_keyword and _CONTEXT in kwargs:
+            context = kwargs[_CONTEXT]
+        elif self.index is not None and len(args) > self.index:
+            context = args[self.index]
+        else:
+            return None
+        if context is not None and not isinstance(context, Context):
+            raise TypeError(
+                f"context must be an azure_core_tracing.Context or None, got {type_name(context)}"
+            )
+        return context
 
     def put(
         self, context: Context, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -49,36 +57,67 @@ class _ContextSlot:
         """Pass ``context`` where the caller passed theirs (by keyword if they passed none)."""
         if self.index is not None and len(args) > self.index and _CONTEXT not in kwargs:
             return (*args[: self.index], context, *args[self.index + 1 :])
-        if self.accepts:
+        if self.by_keyword:
             kwargs[_CONTEXT] = context
         return args
+
+
+def _factory_of(owner: object) -> Optional[TracingContextFactory]:
+    try:
+        factory = getattr(owner, "_tracing_factory", None)
+    except Exception as error:  # a property that raises must not break the call
+        report_tracing_failure(type(owner), _OPERATION, error)
+        return None
+    if isinstance(factory, TracingContextFactory):
+        return factory
+    report_tracing_failure(
+        type(owner),
+        _OPERATION,
+        "the instance has no _tracing_factory (a TracingContextFactory); its methods run untraced",
+    )
+    return None
 
 
 def _start(
     owner: object, name: str, kind: SpanKind, slot: _ContextSlot, args: Any, kwargs: Any
 ) -> tuple[Optional[ContextAndSpan], tuple[Any, ...]]:
     """The span for one call and the arguments to call with; no span when tracing is off."""
-    factory = getattr(owner, "_tracing_factory", None)
-    if not isinstance(factory, TracingContextFactory):
-        report_tracing_failure(
-            type(owner),
-            name,
-            AttributeError("the instance has no _tracing_factory (a TracingContextFactory)"),
-        )
+    parent = slot.take(args, kwargs)
+    factory = _factory_of(owner)
+    if factory is None or not factory.is_tracing_enabled:
+        return None, args  # the method gets the caller's own arguments, untouched
+    scope = factory.create_span(name, parent, kind=kind)
+    if scope.span is NOOP_SPAN:
         return None, args
-    if not factory.is_tracing_enabled:
-        return None, args  # the method gets the caller's own context, untouched
-    scope = factory.create_span(name, slot.take(args, kwargs), kind=kind)
     return scope, slot.put(scope.context, args, kwargs)
 
 
-def _succeeded(scope: ContextAndSpan) -> None:
-    call_guarded(scope.provider, "set_status", scope.span.set_status, SpanStatus.OK)
+def _parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
+    try:
+        parameters = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # no signature to read (a builtin): nothing to check
+        return []
+    if not parameters or parameters[0].kind not in (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.VAR_POSITIONAL,
+    ):
+        raise TypeError(
+            f"distributed_trace decorates methods: {func.__qualname__} must take self first"
+        )
+    return parameters
 
 
 def _decorate(func: F, name: Optional[str], kind: SpanKind) -> F:
+    if not callable(func):
+        raise TypeError(f"distributed_trace decorates methods, got {type_name(func)}")
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        raise TypeError(
+            f"distributed_trace cannot trace the generator {func.__qualname__}: its span would "
+            "end before the first item; trace the method that consumes it instead"
+        )
     span_name = name or func.__qualname__
-    slot = _ContextSlot(func)
+    slot = _ContextSlot(_parameters(func))
 
     if inspect.iscoroutinefunction(func):
         coroutine = cast(Callable[..., Awaitable[Any]], func)
@@ -90,7 +129,7 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind) -> F:
                 return await coroutine(self, *args, **kwargs)
             with scope:
                 result = await coroutine(self, *args, **kwargs)
-                _succeeded(scope)
+                scope.span.set_status(SpanStatus.OK)
                 return result
 
         return cast(F, traced_async)
@@ -102,7 +141,7 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind) -> F:
             return func(self, *args, **kwargs)
         with scope:
             result = func(self, *args, **kwargs)
-            _succeeded(scope)
+            scope.span.set_status(SpanStatus.OK)
             return result
 
     return cast(F, traced)
@@ -126,6 +165,8 @@ def distributed_trace(
     The span is named ``name`` or the method's ``__qualname__``; the caller's ``context``
     argument is its parent and the method receives the new context in its place.
     """
+    if name is not None:
+        check_name(name, "name")
     if not isinstance(kind, SpanKind):
         raise TypeError(f"kind must be a SpanKind, got {kind!r}")
     if func is not None:

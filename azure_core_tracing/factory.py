@@ -1,61 +1,103 @@
-"""``TracingContextFactory``: the one object a service client holds to trace its methods."""
+"""``TracingContextFactory``: the one object a service client holds to trace its methods,
+and ``ContextAndSpan``: the one span lifecycle every traced operation goes through."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import ContextManager, Optional, Union
+from typing import ContextManager, Optional, Tuple
 
+from azure_core_tracing.checks import check_name, check_optional_str, type_name
 from azure_core_tracing.context import Context
-from azure_core_tracing.failures import call_guarded, report_tracing_failure
-from azure_core_tracing.options import ClientOptions, check_application_id
+from azure_core_tracing.failures import report_tracing_failure
+from azure_core_tracing.guard import GuardedSpan
+from azure_core_tracing.options import ClientOptions
 from azure_core_tracing.tracing import (
     NOOP_SPAN,
     AttributeSet,
     AttributeValue,
     CreateSpanOptions,
+    NoOpSpan,
     Span,
     SpanKind,
     Tracer,
     TracerProvider,
+    check_attributes,
 )
 
 AZ_NAMESPACE = "az.namespace"
 
 _TRACING_KEY = object()  # context key whose value is (span, factory)
+_NEW, _ENTERED, _DONE = range(3)
 
 
-class ContextAndSpan:
+def _check_context(context: object) -> None:
+    if not isinstance(context, Context):
+        raise TypeError(f"context must be an azure_core_tracing.Context, got {type_name(context)}")
+
+
+def _check_span_arguments(name: object, kind: object, attributes: object) -> None:
+    check_name(name, "name")
+    if not isinstance(kind, SpanKind):
+        raise TypeError(f"kind must be a SpanKind, got {kind!r}")
+    check_attributes(attributes)
+
+
+class ContextAndSpan(Tuple[Context, Span]):
     """A new span and the context that carries it; unpacks as ``context, span``.
 
-    Used with ``with``, the span is the backend's current span inside the block, is ended
-    exactly once on exit, and records an exception that escapes the block.
+    Entered once with ``with``: the span is the backend's current span inside the block; on
+    exit an ``Exception`` escaping the block is recorded, the span is deactivated, then ended.
+    A span from anywhere but a factory is put behind the same guard.
     """
 
-    __slots__ = ("_activation", "_ended", "context", "provider", "span")
+    provider: Optional[TracerProvider]
+    """The tracer provider that made the span; None for a no-op span."""
+    _suppress: bool
+    _state: int
+    _activation: Optional[ContextManager[None]]
 
-    def __init__(
-        self, context: Context, span: Span, provider: Optional[TracerProvider] = None
-    ) -> None:
-        self.context = context
-        self.span = span
+    def __new__(
+        cls,
+        context: Context,
+        span: Span,
+        provider: Optional[TracerProvider] = None,
+        *,
+        suppress_http_instrumentation: bool = False,
+    ) -> ContextAndSpan:
+        if not isinstance(span, (GuardedSpan, NoOpSpan)):
+            if not isinstance(span, Span):
+                raise TypeError(f"span must be an azure_core_tracing.Span, got {type_name(span)}")
+            span = GuardedSpan(span, provider if provider is not None else span)
+        _check_context(context)
+        self = tuple.__new__(cls, (context, span))
         self.provider = provider
-        """The tracer provider that made the span; None for a no-op span."""
-        self._activation: Optional[ContextManager[None]] = None
-        self._ended = False
+        self._suppress = suppress_http_instrumentation
+        self._state = _NEW
+        self._activation = None
+        return self
 
-    def __iter__(self) -> Iterator[Union[Context, Span]]:
-        yield self.context
-        yield self.span
+    @property
+    def context(self) -> Context:
+        """The context to pass to the calls this operation makes; it carries the span."""
+        return self[0]
+
+    @property
+    def span(self) -> Span:
+        """The operation's span (a no-op span when tracing is off)."""
+        return self[1]
 
     def __enter__(self) -> ContextAndSpan:
-        if self.span is not NOOP_SPAN:
-            try:
-                activation = self.span.activate()
-                activation.__enter__()
-                self._activation = activation
-            except Exception as error:
-                report_tracing_failure(self.provider, "activate", error)
+        if self._state is not _NEW:
+            raise RuntimeError(
+                "a ContextAndSpan can be entered only once: create a new span for each operation"
+            )
+        self._state = _ENTERED
+        span = self[1]
+        if span is not NOOP_SPAN:
+            activation = span.activate(suppress_http_instrumentation=self._suppress)
+            activation.__enter__()
+            self._activation = activation
         return self
 
     def __exit__(
@@ -64,15 +106,20 @@ class ContextAndSpan:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        if self.span is NOOP_SPAN or self._ended:
+        if self._state is not _ENTERED:
             return
-        self._ended = True
-        if isinstance(exc, Exception):
-            call_guarded(self.provider, "add_event", self.span.add_event, exc)
-        call_guarded(self.provider, "end", self.span.end)
+        self._state = _DONE
+        span = self[1]
+        if span is NOOP_SPAN:
+            return
+        if isinstance(exc, Exception):  # a KeyboardInterrupt or a cancelled task is no error
+            span.add_event(exc)
         activation, self._activation = self._activation, None
         if activation is not None:
-            call_guarded(self.provider, "deactivate", activation.__exit__, None, None, None)
+            # Deactivated before it ends, as OpenTelemetry's use_span does: what the span
+            # processors do at the end runs with the parent as the current span.
+            activation.__exit__(None, None, None)
+        span.end()
 
 
 class TracingContextFactory:
@@ -84,11 +131,11 @@ class TracingContextFactory:
 
     __slots__ = (
         "_client_provider",
+        "_last_tracer",
         "_namespace",
         "_package_version",
         "_schema_url",
         "_tracer_name",
-        "_tracers",
     )
 
     def __init__(
@@ -102,18 +149,21 @@ class TracingContextFactory:
     ) -> None:
         if not isinstance(client_options, ClientOptions):
             raise TypeError(
-                f"client_options must be a ClientOptions, got {type(client_options).__name__}"
+                f"client_options must be a ClientOptions, got {type_name(client_options)}"
             )
-        check_application_id(client_options.telemetry.application_id)
+        options = client_options.snapshot()
+        service_name = check_optional_str(service_name, "service_name")
+        package_name = check_optional_str(package_name, "package_name")
+        self._package_version = check_optional_str(package_version, "package_version")
+        self._schema_url = check_optional_str(schema_url, "schema_url")
         tracer_name = package_name or service_name
-        if not isinstance(tracer_name, str) or not tracer_name:
+        if not tracer_name:
             raise ValueError("service_name or package_name must be a non-empty str")
-        self._client_provider = client_options.telemetry.tracing_provider
-        self._namespace = service_name
+        self._client_provider = options.telemetry.tracing_provider
+        self._namespace = service_name or None
         self._tracer_name = tracer_name
-        self._package_version = package_version
-        self._schema_url = schema_url
-        self._tracers: dict[int, tuple[TracerProvider, Tracer]] = {}
+        # One (provider, tracer) pair: a bounded cache that keeps at most one provider alive.
+        self._last_tracer: Optional[tuple[TracerProvider, Tracer]] = None
 
     @property
     def is_tracing_enabled(self) -> bool:
@@ -131,29 +181,31 @@ class TracingContextFactory:
         *,
         kind: SpanKind = SpanKind.INTERNAL,
         attributes: Optional[Mapping[str, AttributeValue]] = None,
+        suppress_http_instrumentation: bool = False,
     ) -> ContextAndSpan:
         """Start a span named ``name`` whose parent is the nearest span in ``context``.
 
         The returned context carries the new span and this factory; use it for the calls
         the operation makes. With no provider, the span is a no-op and the context is as given.
-        """
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"name must be a non-empty str, got {name!r}")
-        if not isinstance(kind, SpanKind):
-            raise TypeError(f"kind must be a SpanKind, got {kind!r}")
-        if attributes is not None and not isinstance(attributes, AttributeSet):
-            attributes = AttributeSet(attributes)
+        ``suppress_http_instrumentation`` keeps the backend's HTTP instrumentation quiet while
+        the span is entered (for a span that is itself an HTTP call)."""
+        _check_span_arguments(name, kind, attributes)
         if context is None:
             context = Context()
+        else:
+            _check_context(context)
         provider = self._provider()
         if provider is None:
             return ContextAndSpan(context, NOOP_SPAN)
-        try:
-            span = self._start_span(provider, name, context, kind, attributes)
-        except Exception as error:
-            report_tracing_failure(provider, "create_span", error)
+        span = self._start_span(provider, name, context, kind, attributes)
+        if span is None:
             return ContextAndSpan(context, NOOP_SPAN)
-        return ContextAndSpan(context.with_value(_TRACING_KEY, (span, self)), span, provider)
+        return ContextAndSpan(
+            context.with_value(_TRACING_KEY, (span, self)),
+            span,
+            provider,
+            suppress_http_instrumentation=suppress_http_instrumentation,
+        )
 
     @staticmethod
     def create_span_from_context(
@@ -164,8 +216,10 @@ class TracingContextFactory:
         attributes: Optional[Mapping[str, AttributeValue]] = None,
     ) -> ContextAndSpan:
         """Start a span with the factory stored nearest in ``context``; with none, a no-op span."""
+        _check_context(context)
         factory = TracingContextFactory.from_context(context)
         if factory is None:
+            _check_span_arguments(name, kind, attributes)
             return ContextAndSpan(context, NOOP_SPAN)
         return factory.create_span(name, context, kind=kind, attributes=attributes)
 
@@ -191,14 +245,23 @@ class TracingContextFactory:
             provider = Context.application_context.get_tracer_provider()
         return provider
 
-    def _tracer(self, provider: TracerProvider) -> Tracer:
-        cached = self._tracers.get(id(provider))
-        if cached is not None and cached[0] is provider:
-            return cached[1]
-        tracer = provider.create_tracer(
-            self._tracer_name, self._package_version, schema_url=self._schema_url
-        )
-        self._tracers[id(provider)] = (provider, tracer)
+    def _tracer(self, provider: TracerProvider) -> Optional[Tracer]:
+        last = self._last_tracer
+        if last is not None and last[0] is provider:
+            return last[1]
+        try:
+            tracer = provider.create_tracer(
+                self._tracer_name, self._package_version, schema_url=self._schema_url
+            )
+        except Exception as error:
+            report_tracing_failure(provider, "create_tracer", error)
+            return None
+        if not isinstance(tracer, Tracer):
+            report_tracing_failure(
+                provider, "create_tracer", f"it returned {type_name(tracer)}, not a Tracer"
+            )
+            return None
+        self._last_tracer = (provider, tracer)
         return tracer
 
     def _start_span(
@@ -208,13 +271,30 @@ class TracingContextFactory:
         context: Context,
         kind: SpanKind,
         attributes: Optional[Mapping[str, AttributeValue]],
-    ) -> Span:
-        # Already validated by create_span: a plain dict keeps the hot path short.
+    ) -> Optional[GuardedSpan]:
+        """The provider's new span behind the guard, or None when the provider failed."""
+        tracer = self._tracer(provider)
+        if tracer is None:
+            return None
         span_attributes: dict[str, AttributeValue] = {}
         if self._namespace is not None:
             span_attributes[AZ_NAMESPACE] = self._namespace
         if attributes:
             span_attributes.update(attributes)
         parent = self.span_from_context(context)
+        if isinstance(parent, GuardedSpan):
+            parent = parent.inner  # the provider knows its own spans, not the guard
         options = CreateSpanOptions(kind=kind, attributes=span_attributes, parent_span=parent)
-        return self._tracer(provider).create_span(name, options)
+        try:
+            span = tracer.create_span(name, options)
+        except Exception as error:
+            report_tracing_failure(provider, "create_span", error)
+            return None
+        if not isinstance(span, Span):
+            report_tracing_failure(
+                provider, "create_span", f"it returned {type_name(span)}, not a Span"
+            )
+            return None
+        if span is NOOP_SPAN:
+            return None
+        return GuardedSpan(span, provider)

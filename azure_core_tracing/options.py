@@ -1,16 +1,31 @@
-"""Client options: telemetry, retry and logging settings a service client is built from."""
+"""Client options: telemetry, retry and logging settings a service client is built from.
+
+Every field is checked when it is set, so a wrong value fails where it is written. A
+pipeline or factory keeps a ``snapshot()``: a checked, read-only copy, so changing the
+options afterwards changes nothing that was built from them.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
-from azure_core_tracing.tracing import TracerProvider
+from azure_core_tracing.checks import (
+    check_count,
+    check_names,
+    check_seconds,
+    check_status_codes,
+    type_name,
+)
+from azure_core_tracing.tracing import TracerProvider, check_tracer_provider
 
 if TYPE_CHECKING:
     from azure_core_tracing.http.transport import HttpTransport
 
 MAX_APPLICATION_ID_LENGTH = 24
+_APPLICATION_ID = re.compile(r"[\x21-\x7e\xa1-\xff]*")
 
 DEFAULT_ALLOWED_HEADERS = frozenset(
     {
@@ -52,55 +67,99 @@ DEFAULT_ALLOWED_HEADERS = frozenset(
 
 DEFAULT_ALLOWED_QUERY_PARAMETERS = frozenset({"api-version"})
 
+_OptionsT = TypeVar("_OptionsT", bound="_Options")
 
-def check_application_id(application_id: Optional[str]) -> None:
-    """Raise ``ValueError`` unless ``application_id`` is None or a short id without white space."""
+
+def check_application_id(application_id: object) -> Optional[str]:
+    """Return ``application_id`` if it is None or a short id without white space."""
     if application_id is None:
-        return
+        return None
     if not isinstance(application_id, str):
-        raise TypeError(f"application_id must be a str, got {type(application_id).__name__}")
+        raise TypeError(f"application_id must be a str, got {type_name(application_id)}")
     if len(application_id) > MAX_APPLICATION_ID_LENGTH:
         raise ValueError(
             f"application_id must be at most {MAX_APPLICATION_ID_LENGTH} characters, "
             f"got {len(application_id)}: {application_id!r}"
         )
-    if any(ch.isspace() for ch in application_id):
-        raise ValueError(f"application_id must not contain white space: {application_id!r}")
+    if _APPLICATION_ID.fullmatch(application_id) is None:
+        raise ValueError(
+            "application_id must be printable Latin-1 text without white space (it leads the "
+            f"User-Agent header): {application_id!r}"
+        )
+    return application_id
+
+
+class _Options:
+    """Checks each field as it is set (``_check``); ``snapshot()`` freezes a checked copy."""
+
+    _frozen = False
+
+    def _check(self, name: str, value: Any) -> Any:
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._frozen:
+            raise dataclasses.FrozenInstanceError(
+                f"cannot assign to {name!r}: these options are a snapshot that a pipeline or "
+                "factory took; change the ClientOptions and build a new one"
+            )
+        object.__setattr__(self, name, self._check(name, value))
+
+    def snapshot(self: _OptionsT) -> _OptionsT:
+        """A checked, read-only copy (sets become frozensets, nested options snapshots)."""
+        copy = object.__new__(type(self))
+        for item in dataclasses.fields(self):  # type: ignore[arg-type]
+            # Checked again: a set changed in place never went through __setattr__.
+            value = self._check(item.name, getattr(self, item.name))
+            if isinstance(value, set):
+                value = frozenset(value)
+            elif isinstance(value, _Options):
+                value = value.snapshot()
+            object.__setattr__(copy, item.name, value)
+        object.__setattr__(copy, "_frozen", True)
+        return copy
 
 
 @dataclass
-class TelemetryOptions:
+class TelemetryOptions(_Options):
     """Who is calling (``application_id``) and which tracer provider traces this client."""
 
     application_id: Optional[str] = None
     tracing_provider: Optional[TracerProvider] = None
 
-    def __post_init__(self) -> None:
-        check_application_id(self.application_id)
+    def _check(self, name: str, value: Any) -> Any:
+        if name == "application_id":
+            return check_application_id(value)
+        if name == "tracing_provider":
+            return check_tracer_provider(value, "tracing_provider")
+        return value
 
 
 @dataclass
-class RetryOptions:
-    """How the retry policy retries: durations are float seconds."""
+class RetryOptions(_Options):
+    """How the retry policy retries: durations are float seconds.
+
+    A ``Retry-After`` longer than ``max_retry_after`` is not waited for: the response is
+    returned to the caller at once."""
 
     max_retries: int = 3
     retry_delay: float = 0.8
     max_retry_delay: float = 60.0
+    max_retry_after: float = 60.0
     status_codes: set[int] = field(default_factory=lambda: {408, 429, 500, 502, 503, 504})
 
-    def __post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
-        if self.retry_delay < 0:
-            raise ValueError(f"retry_delay must be 0 or more seconds, got {self.retry_delay}")
-        if self.max_retry_delay < 0:
-            raise ValueError(
-                f"max_retry_delay must be 0 or more seconds, got {self.max_retry_delay}"
-            )
+    def _check(self, name: str, value: Any) -> Any:
+        if name == "max_retries":
+            return check_count(value, name)
+        if name in ("retry_delay", "max_retry_delay", "max_retry_after"):
+            return check_seconds(value, name)
+        if name == "status_codes":
+            return set(check_status_codes(value, name))
+        return value
 
 
 @dataclass
-class LogOptions:
+class LogOptions(_Options):
     """Which header names and query parameter names may appear unredacted in telemetry."""
 
     allowed_headers: set[str] = field(default_factory=lambda: set(DEFAULT_ALLOWED_HEADERS))
@@ -108,12 +167,32 @@ class LogOptions:
         default_factory=lambda: set(DEFAULT_ALLOWED_QUERY_PARAMETERS)
     )
 
+    def _check(self, name: str, value: Any) -> Any:
+        if name in ("allowed_headers", "allowed_query_parameters"):
+            return set(check_names(value, name))
+        return value
+
+
+_NESTED = {"telemetry": TelemetryOptions, "retry": RetryOptions, "log": LogOptions}
+
 
 @dataclass
-class ClientOptions:
+class ClientOptions(_Options):
     """Everything a service client is built from."""
 
     telemetry: TelemetryOptions = field(default_factory=TelemetryOptions)
     retry: RetryOptions = field(default_factory=RetryOptions)
     log: LogOptions = field(default_factory=LogOptions)
     transport: Optional[HttpTransport] = None
+
+    def _check(self, name: str, value: Any) -> Any:
+        expected = _NESTED.get(name)
+        if expected is not None and not isinstance(value, expected):
+            raise TypeError(f"{name} must be a {expected.__name__}, got {type_name(value)}")
+        if name == "transport" and value is not None:
+            # Imported here: the HTTP layer imports these options, so the top cannot.
+            from azure_core_tracing.http.transport import HttpTransport  # noqa: PLC0415
+
+            if not isinstance(value, HttpTransport):
+                raise TypeError(f"transport must be an HttpTransport, got {type_name(value)}")
+        return value

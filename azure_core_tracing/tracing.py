@@ -56,11 +56,52 @@ def check_attribute(name: object, value: object) -> None:
     )
 
 
+def check_attributes(attributes: object, argument: str = "attributes") -> None:
+    """Raise unless ``attributes`` is None or a mapping of valid attributes."""
+    if attributes is None:
+        return
+    items = getattr(attributes, "items", None)
+    if items is None:
+        raise TypeError(
+            f"{argument} must be a mapping of name to value, got {type(attributes).__name__}"
+        )
+    for name, value in items():
+        check_attribute(name, value)
+
+
 def check_status(status: object) -> SpanStatus:
     """Return ``status`` as a ``SpanStatus`` or raise ``ValueError`` naming it."""
     if isinstance(status, SpanStatus):
         return status
     raise ValueError(f"status must be a SpanStatus (UNSET, OK or ERROR), got {status!r}")
+
+
+def check_description(description: object) -> None:
+    """Raise ``TypeError`` unless a status description is None or a str."""
+    if description is not None and not isinstance(description, str):
+        raise TypeError(f"description must be a str or None, got {type(description).__name__}")
+
+
+def check_end_time(end_time: object) -> None:
+    """Raise unless ``end_time`` is None or a timezone-aware ``datetime``."""
+    if end_time is None:
+        return
+    if not isinstance(end_time, datetime):
+        raise TypeError(f"end_time must be a datetime or None, got {type(end_time).__name__}")
+    if end_time.tzinfo is None or end_time.utcoffset() is None:
+        raise ValueError("end_time must be timezone-aware (for example datetime.now(timezone.utc))")
+
+
+def check_event(name_or_exception: object, attributes: object) -> None:
+    """Raise unless an event is a non-empty str or an exception, with valid attributes."""
+    if not isinstance(name_or_exception, BaseException) and (
+        not isinstance(name_or_exception, str) or not name_or_exception
+    ):
+        raise TypeError(
+            "name_or_exception must be a non-empty str or an exception, "
+            f"got {type(name_or_exception).__name__}"
+        )
+    check_attributes(attributes)
 
 
 class AttributeSet(MutableMapping[str, AttributeValue]):
@@ -187,26 +228,47 @@ class TracerProvider(ABC):
         ``schema_url`` names the semantic conventions the spans follow."""
 
 
+def check_tracer_provider(provider: object, argument: str) -> Optional[TracerProvider]:
+    """Return ``provider`` if it is None or a ``TracerProvider``; else a ``TypeError`` naming
+    ``argument`` (which says how to wrap an OpenTelemetry provider)."""
+    if provider is None or isinstance(provider, TracerProvider):
+        return provider
+    if any(cls.__module__.split(".")[0] == "opentelemetry" for cls in type(provider).__mro__):
+        raise TypeError(
+            f"{argument} must be an azure_core_tracing.TracerProvider, got the OpenTelemetry "
+            f"{type(provider).__name__}: wrap it with "
+            "azure_core_tracing_opentelemetry.OpenTelemetryProvider.create(provider)"
+        )
+    raise TypeError(
+        f"{argument} must be an azure_core_tracing.TracerProvider or None, "
+        f"got {type(provider).__name__}"
+    )
+
+
 class NoOpSpan(Span):
     """A span that keeps nothing; it still rejects invalid arguments."""
 
     __slots__ = ()
 
     def end(self, end_time: Optional[datetime] = None) -> None:
-        pass
+        check_end_time(end_time)
 
     def add_attribute(self, name: str, value: AttributeValue) -> None:
         check_attribute(name, value)
+
+    def add_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        check_attributes(attributes)
 
     def add_event(
         self,
         name_or_exception: Union[str, BaseException],
         attributes: Optional[Mapping[str, AttributeValue]] = None,
     ) -> None:
-        pass
+        check_event(name_or_exception, attributes)
 
     def set_status(self, status: SpanStatus, description: Optional[str] = None) -> None:
         check_status(status)
+        check_description(description)
 
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
         pass

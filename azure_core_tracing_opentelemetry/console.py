@@ -29,8 +29,16 @@ class ConsoleTreeExporter(SpanExporter):
         attributes: Sequence[str] = KEY_ATTRIBUTES,
         max_pending_spans: int = 10_000,
     ) -> None:
+        if isinstance(max_pending_spans, bool) or not isinstance(max_pending_spans, int):
+            raise TypeError(
+                f"max_pending_spans must be an int, got {type(max_pending_spans).__name__}"
+            )
         if max_pending_spans < 1:
             raise ValueError(f"max_pending_spans must be at least 1, got {max_pending_spans}")
+        if isinstance(attributes, str) or not all(isinstance(name, str) for name in attributes):
+            raise TypeError("attributes must be a sequence of attribute names (str)")
+        if out is not None and not callable(getattr(out, "write", None)):
+            raise TypeError(f"out must be a text stream or None, got {type(out).__name__}")
         self._out = out
         self._attributes = tuple(attributes)
         self._max_pending = max_pending_spans

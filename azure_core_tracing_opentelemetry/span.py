@@ -20,6 +20,10 @@ from azure_core_tracing.tracing import (
     Span,
     SpanStatus,
     check_attribute,
+    check_attributes,
+    check_description,
+    check_end_time,
+    check_event,
     check_status,
 )
 
@@ -52,14 +56,16 @@ def _otel_value(name: str, value: AttributeValue) -> AttributeValue:
 
 def to_otel_attributes(attributes: Optional[Mapping[str, AttributeValue]]) -> Attributes:
     """Validate ``attributes`` and return them in the form OpenTelemetry takes."""
+    if attributes is None:
+        return None
+    if type(attributes) is not dict and not isinstance(attributes, Mapping):
+        check_attributes(attributes)  # raises: a mapping is what it must be
     if not attributes:
         return None
     return {name: _otel_value(name, value) for name, value in attributes.items()}
 
 
 def _nanoseconds(moment: datetime) -> int:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("end_time must be timezone-aware (for example datetime.now(timezone.utc))")
     return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
 
 
@@ -74,6 +80,7 @@ class OpenTelemetrySpan(Span):
         self._ended = False
 
     def end(self, end_time: Optional[datetime] = None) -> None:
+        check_end_time(end_time)
         if self._ended:
             return
         end_ns = None if end_time is None else _nanoseconds(end_time)
@@ -93,6 +100,7 @@ class OpenTelemetrySpan(Span):
         name_or_exception: Union[str, BaseException],
         attributes: Optional[Mapping[str, AttributeValue]] = None,
     ) -> None:
+        check_event(name_or_exception, attributes)
         converted = dict(to_otel_attributes(attributes) or {})
         if isinstance(name_or_exception, BaseException):
             error = name_or_exception
@@ -103,15 +111,11 @@ class OpenTelemetrySpan(Span):
             self.otel_span.record_exception(error, attributes=converted)
             self.otel_span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
             return
-        if not isinstance(name_or_exception, str) or not name_or_exception:
-            raise TypeError(
-                "name_or_exception must be a non-empty str or an exception, "
-                f"got {name_or_exception!r}"
-            )
         self.otel_span.add_event(name_or_exception, attributes=converted)
 
     def set_status(self, status: SpanStatus, description: Optional[str] = None) -> None:
         code = _STATUS_CODES[check_status(status)]
+        check_description(description)
         self.otel_span.set_status(Status(code, description if code is StatusCode.ERROR else None))
 
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:

@@ -62,7 +62,7 @@ def _azure_core_peer() -> Optional[Callable[[int], int]]:
     except ImportError:
         return None
 
-    @azure_trace  # type: ignore[misc]
+    @azure_trace
     def operation(value: int) -> int:
         return value + 1
 

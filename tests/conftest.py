@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from azure_core_tracing import Context
 from tests.local_server import LocalServer
 from tests.otlp_receiver import OtlpReceiver
 from tests.recording import RecordingTracerProvider
+
+# CI runs the same examples every time (a red run means a regression, not a lucky draw);
+# HYPOTHESIS_PROFILE=explore draws new ones, many more, to hunt for what CI never tried.
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=150)
+settings.register_profile("explore", derandomize=False, deadline=None, max_examples=3000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -43,7 +43,7 @@ class BackgroundServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}{path}"
 
-    def __enter__(self) -> Self:
+    def __enter__(self: Self) -> Self:
         self._thread.start()
         return self
 
@@ -96,7 +96,7 @@ class LocalServer(BackgroundServer):
 
             def _read_body(self) -> bytes:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks = []
+                    chunks: list[bytes] = []
                     while True:
                         size = int(self.rfile.readline().strip().split(b";")[0], 16)
                         if size == 0:

@@ -18,6 +18,7 @@ from azure_core_tracing import (
     Tracer,
     TracerProvider,
 )
+from azure_core_tracing.guard import GuardedSpan
 from azure_core_tracing.tracing import check_attribute, check_status
 
 
@@ -37,7 +38,7 @@ class RecordedSpan(Span):
         self.name = name
         self.kind = options.kind
         self.parent = options.parent_span if isinstance(options.parent_span, RecordedSpan) else None
-        self.trace_id = self.parent.trace_id if self.parent else secrets.token_hex(16)
+        self.trace_id: str = self.parent.trace_id if self.parent else secrets.token_hex(16)
         self.span_id = secrets.token_hex(8)
         self.attributes: dict[str, AttributeValue] = {}
         for key, value in (options.attributes or {}).items():
@@ -120,10 +121,18 @@ class RecordingTracerProvider(TracerProvider):
         return [span for span in self.started if span.name == name]
 
 
+def recorded(span: Span) -> RecordedSpan:
+    """The recording provider's own span behind the guard the factory puts around it."""
+    inner = span.inner if isinstance(span, GuardedSpan) else span
+    assert isinstance(inner, RecordedSpan), inner
+    return inner
+
+
 __all__ = [
     "RecordedEvent",
     "RecordedSpan",
     "RecordingTracer",
     "RecordingTracerProvider",
     "SpanKind",
+    "recorded",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from azure_core_tracing import ClientOptions, RetryOptions, TelemetryOptions, TracingContextFactory
+from azure_core_tracing import ClientOptions, RetryOptions, TelemetryOptions
 from tests.recording import RecordingTracerProvider
 
 
@@ -49,11 +49,10 @@ def test_bad_application_id_is_rejected_at_construction(application_id: str, mes
         TelemetryOptions(application_id=application_id)
 
 
-def test_bad_application_id_set_later_is_rejected_when_a_factory_is_built() -> None:
+def test_bad_application_id_set_later_is_rejected_where_it_is_set() -> None:
     options = ClientOptions()
-    options.telemetry.application_id = "x" * 30
     with pytest.raises(ValueError, match="application_id"):
-        TracingContextFactory(options, "Svc", "1.0")
+        options.telemetry.application_id = "x" * 30
 
 
 def test_application_id_of_exactly_24_characters_is_fine() -> None:

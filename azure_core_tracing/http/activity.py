@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from typing import Optional
-
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import TracingContextFactory
-from azure_core_tracing.failures import call_guarded, report_tracing_failure
+from azure_core_tracing.headers import CLIENT_REQUEST_ID, SERVICE_REQUEST_ID, USER_AGENT
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
-from azure_core_tracing.http.request_id import CLIENT_REQUEST_ID
 from azure_core_tracing.http.retry import RetryPolicy
 from azure_core_tracing.http.sanitizer import HttpSanitizer
-from azure_core_tracing.http.telemetry import USER_AGENT
 from azure_core_tracing.tracing import NOOP_SPAN, AttributeValue, Span, SpanKind, SpanStatus
-
-SERVICE_REQUEST_ID = "x-ms-request-id"
 
 
 class RequestActivityPolicy(HttpPolicy):
@@ -41,24 +34,16 @@ class RequestActivityPolicy(HttpPolicy):
             context,
             kind=SpanKind.CLIENT,
             attributes=self._request_attributes(request),
+            suppress_http_instrumentation=True,
         )
-        span, provider = scope.span, scope.provider
+        span = scope.span
         if span is NOOP_SPAN:
             return next_policy.send(request, context)
-        call_guarded(provider, "propagate", span.propagate_to_http_headers, request.headers)
-        activation = _activate(span, provider)
-        try:
+        span.propagate_to_http_headers(request.headers)
+        with scope:
             response = next_policy.send(request, scope.context)
-        except Exception as error:
-            call_guarded(provider, "add_event", span.add_event, error)
-            raise
-        else:
-            call_guarded(provider, "add_attribute", _record_response, span, response)
-            return response
-        finally:
-            if activation is not None:
-                call_guarded(provider, "deactivate", activation.__exit__, None, None, None)
-            call_guarded(provider, "end", span.end)
+            _record_response(span, response)
+        return response
 
     def _request_attributes(self, request: Request) -> dict[str, AttributeValue]:
         attributes: dict[str, AttributeValue] = {
@@ -75,20 +60,10 @@ class RequestActivityPolicy(HttpPolicy):
 
 
 def _record_response(span: Span, response: RawResponse) -> None:
-    attributes: dict[str, AttributeValue] = {"http.status_code": int(response.status_code)}
+    attributes: dict[str, AttributeValue] = {"http.status_code": response.status_code}
     service_request_id = response.headers.get(SERVICE_REQUEST_ID)
-    if service_request_id:
+    if service_request_id and isinstance(service_request_id, str):  # a transport's, unchecked
         attributes["serviceRequestId"] = service_request_id
     span.add_attributes(attributes)
     if response.status_code >= 400:
         span.set_status(SpanStatus.ERROR)
-
-
-def _activate(span: Span, provider: object) -> Optional[AbstractContextManager[None]]:
-    try:
-        activation = span.activate(suppress_http_instrumentation=True)
-        activation.__enter__()
-    except Exception as error:
-        report_tracing_failure(provider, "activate", error)
-        return None
-    return activation

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from azure_core_tracing.context import Context
+from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
 from azure_core_tracing.http.retry import RetryPolicy
 from azure_core_tracing.http.sanitizer import HttpSanitizer
+from azure_core_tracing.http.transport import TransportError
 
 _LOGGER = logging.getLogger("azure_core_tracing.http")
 
@@ -41,11 +42,14 @@ class LogPolicy(HttpPolicy):
             response = next_policy.send(request, context)
         except Exception as error:
             _LOGGER.info(
-                "HTTP request failed after %.1f ms (try %d): %s: %s",
+                "HTTP request failed after %.1f ms (try %d): %s%s",
                 (time.perf_counter() - start) * 1000.0,
                 try_number,
                 type(error).__name__,
-                error,
+                # Only the library's own errors have messages known to hold no secret.
+                f": {error}"
+                if isinstance(error, (TransportError, OperationCancelledError))
+                else "",
             )
             raise
         _LOGGER.info(

@@ -3,25 +3,141 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, MutableMapping
 from types import TracebackType
-from typing import IO, Callable, Optional, Union
-from urllib.parse import urlsplit
+from typing import IO, Callable, Optional, Union, cast
+from urllib.parse import unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from azure_core_tracing.checks import check_header, is_token, type_name
+
 RequestBody = Union[bytes, str, IO[bytes]]
+
+# Characters requests would percent-encode or http.client reject: never let one reach them.
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_url(url: object) -> str:
+    """Return ``url`` if it is an absolute http or https URL with a readable host.
+
+    The error names what is wrong but never repeats the URL, which may hold a secret."""
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a str, got {type_name(url)}")
+    if _URL_CONTROL.search(url):
+        raise ValueError("url must not contain control characters (CR, LF, NUL, tab, ...)")
+    try:
+        parts = urlsplit(url)
+        readable = parts.port is None or parts.port >= 0
+    except ValueError:
+        readable = False
+    if not readable:  # raised here, not in the except block, so no chained error repeats it
+        raise ValueError(
+            "url: its host and port cannot be read; a user name or password holding "
+            "'/', '?', '#' or '@' must be percent-encoded"
+        )
+    if parts.scheme not in ("http", "https"):
+        shown = repr(parts.scheme) if parts.scheme.isalpha() and len(parts.scheme) < 16 else "none"
+        raise ValueError(f"url must be an absolute http or https URL, got the scheme {shown}")
+    if not parts.hostname:
+        raise ValueError("url must be an absolute http or https URL with a host")
+    try:
+        for part in (parts.username, parts.password):
+            if part:
+                unquote(part).encode("latin-1")
+        latin1 = True
+    except UnicodeEncodeError:
+        latin1 = False
+    if not latin1:
+        raise ValueError(
+            "url: the user name and password must be Latin-1 text (they are sent as "
+            "Basic authentication)"
+        )
+    return url
+
+
+def _check_method(method: object) -> str:
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a str, got {type_name(method)}")
+    if not is_token(method):
+        raise ValueError(f"method must be an HTTP token such as GET, got {method!r}")
+    return method.upper()
+
+
+def _check_body(body: object) -> Optional[RequestBody]:
+    if body is None or isinstance(body, (bytes, str)):
+        return body
+    if callable(getattr(body, "read", None)) and not isinstance(body, io.TextIOBase):
+        return cast(IO[bytes], body)
+    raise TypeError(f"body must be bytes, str or a binary file-like object, got {type_name(body)}")
+
+
+class _Headers(MutableMapping[str, str]):
+    """Case-insensitive request headers; each name and value is checked as it is set.
+
+    Its ``repr`` shows the names only: values may be secrets."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, headers: Optional[Mapping[str, str]] = None) -> None:
+        self._store: dict[str, tuple[str, str]] = {}
+        if headers is None:
+            return
+        if not isinstance(headers, Mapping):
+            raise TypeError(f"headers must be a mapping of str to str, got {type_name(headers)}")
+        for name, value in headers.items():
+            self[name] = value
+
+    def __setitem__(self, name: str, value: str) -> None:
+        check_header(name, value)
+        self._store[name.lower()] = (name, value)
+
+    def __getitem__(self, name: str) -> str:
+        if not isinstance(name, str):
+            raise KeyError(name)
+        return self._store[name.lower()][1]
+
+    def __delitem__(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise KeyError(name)
+        del self._store[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._store
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._store.values())
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def copy(self) -> _Headers:
+        """A copy, without checking again what was checked when set."""
+        copy = _Headers()
+        copy._store = self._store.copy()
+        return copy
+
+    def as_dict(self) -> dict[str, str]:
+        """A plain dict of name to value, as transports take it."""
+        return dict(self._store.values())
+
+    def __repr__(self) -> str:
+        return f"<headers {', '.join(self)}>"
 
 
 class Request:
     """An HTTP request: method, absolute URL, case-insensitive headers and an optional body.
 
-    A body is bytes, str or a binary file-like object; a seekable one is rewound before each
-    retry, a non-seekable one is sent once and never retried. With ``stream=True`` the
-    response body is not read up front (see ``RawResponse.iter_bytes``).
+    Every part is checked when it is set: the method must be an HTTP token (it is
+    upper-cased), the URL absolute http or https with a host, every header a token name with
+    a clean Latin-1 value. A body is bytes, str or a binary file-like object; a seekable one
+    is rewound before each retry, a non-seekable one is sent once and never retried. With
+    ``stream=True`` the response body is not read up front (see ``RawResponse.iter_bytes``).
+    A pipeline sends a copy, so sending a request never changes it.
     """
 
-    __slots__ = ("_body_start", "body", "headers", "method", "stream", "url")
+    __slots__ = ("_body", "_body_start", "_headers", "_method", "_url", "stream")
 
     def __init__(
         self,
@@ -32,36 +148,79 @@ class Request:
         *,
         stream: bool = False,
     ) -> None:
-        if not isinstance(method, str) or not method.strip():
-            raise ValueError(f"method must be a non-empty str, got {method!r}")
-        if not isinstance(url, str):
-            raise TypeError(f"url must be a str, got {type(url).__name__}")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("url must be an absolute http or https URL")
-        if body is not None and not isinstance(body, (bytes, str)) and not hasattr(body, "read"):
-            raise TypeError(
-                f"body must be bytes, str or a file-like object, got {type(body).__name__}"
-            )
-        self.method = method.strip().upper()
-        self.url = url
-        self.headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(headers or {})
-        self.body = body
+        self._method = _check_method(method)
+        self._url = check_url(url)
+        self._headers = _Headers(headers)
+        self._body = _check_body(body)
+        self._body_start = _start_position(self._body)
+        if not isinstance(stream, bool):
+            raise TypeError(f"stream must be a bool, got {type_name(stream)}")
         self.stream = stream
-        self._body_start = _start_position(body)
+
+    @property
+    def method(self) -> str:
+        """The HTTP method, upper-case."""
+        return self._method
+
+    @method.setter
+    def method(self, method: str) -> None:
+        self._method = _check_method(method)
+
+    @property
+    def url(self) -> str:
+        """The absolute URL."""
+        return self._url
+
+    @url.setter
+    def url(self, url: str) -> None:
+        self._url = check_url(url)
+
+    @property
+    def headers(self) -> MutableMapping[str, str]:
+        """The headers, case-insensitive; setting one checks it."""
+        return self._headers
+
+    @headers.setter
+    def headers(self, headers: Mapping[str, str]) -> None:
+        self._headers = headers.copy() if isinstance(headers, _Headers) else _Headers(headers)
+
+    @property
+    def body(self) -> Optional[RequestBody]:
+        """The body: None, bytes, str or a binary file-like object."""
+        return self._body
+
+    @body.setter
+    def body(self, body: Optional[RequestBody]) -> None:
+        self._body = _check_body(body)
+        self._body_start = _start_position(self._body)
+
+    def copy(self) -> Request:
+        """A copy with headers of its own; the body is shared (a stream from where it started)."""
+        copy = Request.__new__(Request)
+        copy._method = self._method
+        copy._url = self._url
+        copy._headers = self._headers.copy()
+        copy._body = self._body
+        copy._body_start = self._body_start
+        copy.stream = self.stream
+        return copy
+
+    def header_dict(self) -> dict[str, str]:
+        """The headers as a plain dict, as a transport hands them on."""
+        return self._headers.as_dict()
 
     def can_resend(self) -> bool:
         """Whether the body can be sent again: none, bytes, str or a seekable stream."""
-        return self.body is None or isinstance(self.body, (bytes, str)) or self._body_start >= 0
+        return self._body is None or isinstance(self._body, (bytes, str)) or self._body_start >= 0
 
     def rewind_body(self) -> None:
         """Seek a stream body back to where it started; other bodies need nothing."""
-        body = self.body
+        body = self._body
         if self._body_start >= 0 and body is not None and not isinstance(body, (bytes, str)):
             body.seek(self._body_start)
 
     def __repr__(self) -> str:
-        return f"<Request {self.method}>"
+        return f"<Request {self._method}>"
 
 
 def _start_position(body: Optional[RequestBody]) -> int:
@@ -95,6 +254,14 @@ class RawResponse:
         chunks: Optional[Iterator[bytes]] = None,
         close: Optional[Callable[[], None]] = None,
     ) -> None:
+        if isinstance(status_code, bool) or not isinstance(status_code, int):
+            raise TypeError(f"status_code must be an int, got {type_name(status_code)}")
+        if not 100 <= status_code <= 999:
+            raise ValueError(f"status_code must be from 100 to 999, got {status_code}")
+        if not isinstance(reason, str):
+            raise TypeError(f"reason must be a str, got {type_name(reason)}")
+        if not isinstance(body, bytes):
+            raise TypeError(f"body must be bytes, got {type_name(body)}")
         self.status_code = status_code
         self.reason = reason
         self.headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(headers or {})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Callable, Optional
 
+from azure_core_tracing.checks import check_name, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import TracingContextFactory
 from azure_core_tracing.http.activity import RequestActivityPolicy
@@ -45,10 +46,12 @@ class _End(NextPolicy):
 
 
 def _check_custom(policies: Sequence[HttpPolicy], argument: str) -> list[HttpPolicy]:
+    if isinstance(policies, (str, bytes)) or not isinstance(policies, Iterable):
+        raise TypeError(f"{argument} must be a sequence of HttpPolicy, got {type_name(policies)}")
     checked = list(policies)
     for policy in checked:
         if not isinstance(policy, HttpPolicy):
-            raise TypeError(f"{argument} must hold HttpPolicy objects, got {type(policy).__name__}")
+            raise TypeError(f"{argument} must hold HttpPolicy objects, got {type_name(policy)}")
         if isinstance(policy, _FIXED_POLICIES):
             raise ValueError(
                 f"{argument} must not hold a {type(policy).__name__}: the pipeline places it "
@@ -77,24 +80,29 @@ class HttpPipeline:
     ) -> None:
         if not isinstance(client_options, ClientOptions):
             raise TypeError(
-                f"client_options must be a ClientOptions, got {type(client_options).__name__}"
+                f"client_options must be a ClientOptions, got {type_name(client_options)}"
             )
-        if not isinstance(package_name, str) or not package_name:
-            raise ValueError("package_name must be a non-empty str")
+        options = client_options.snapshot()
+        check_name(package_name, "package_name")
+        check_name(package_version, "package_version")
         per_call = _check_custom(per_call_policies, "per_call_policies")
         per_retry = _check_custom(per_retry_policies, "per_retry_policies")
+        if transport is not None and not isinstance(transport, HttpTransport):
+            raise TypeError(f"transport must be an HttpTransport, got {type_name(transport)}")
         factory = TracingContextFactory(
-            client_options, service_name, package_version, package_name=package_name
+            options, service_name, package_version, package_name=package_name
         )
-        self.transport = transport or client_options.transport or RequestsTransport()
-        sanitizer = HttpSanitizer(
-            client_options.log.allowed_query_parameters, client_options.log.allowed_headers
+        sanitizer = HttpSanitizer(options.log.allowed_query_parameters, options.log.allowed_headers)
+        user_agent = TelemetryPolicy(
+            package_name, package_version, options.telemetry.application_id
         )
+        retry = RetryPolicy(options.retry, sleep=sleep)
+        self.transport = transport or options.transport or RequestsTransport()
         policies: list[HttpPolicy] = [
             *per_call,
             RequestIdPolicy(),
-            TelemetryPolicy(package_name, package_version, client_options.telemetry.application_id),
-            RetryPolicy(client_options.retry, sleep=sleep),
+            user_agent,
+            retry,
             *per_retry,
             RequestActivityPolicy(factory, sanitizer),
             LogPolicy(sanitizer),
@@ -107,8 +115,17 @@ class HttpPipeline:
         self.policies: tuple[HttpPolicy, ...] = tuple(policies)
 
     def send(self, request: Request, context: Optional[Context] = None) -> RawResponse:
-        """Send ``request`` through every policy; ``context`` carries span, deadline, cancel."""
-        return self._head.send(request, context if context is not None else Context())
+        """Send a copy of ``request`` through every policy (so the request itself never
+        changes); ``context`` carries the operation's span, deadline and cancellation."""
+        if not isinstance(request, Request):
+            raise TypeError(f"request must be a Request, got {type_name(request)}")
+        if context is None:
+            context = Context()
+        elif not isinstance(context, Context):
+            raise TypeError(
+                f"context must be an azure_core_tracing.Context or None, got {type_name(context)}"
+            )
+        return self._head.send(request.copy(), context)
 
     def close(self) -> None:
         """Close the transport's pooled connections."""

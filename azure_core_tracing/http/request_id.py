@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 
 from azure_core_tracing.context import Context
+from azure_core_tracing.headers import CLIENT_REQUEST_ID
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
-
-CLIENT_REQUEST_ID = "x-ms-client-request-id"
 
 
 class RequestIdPolicy(HttpPolicy):

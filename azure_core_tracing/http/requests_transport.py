@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import Optional
 
 import requests
 import urllib3.exceptions
 
+from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.http import urllib3_logging
 from azure_core_tracing.http.messages import RawResponse, Request
-from azure_core_tracing.http.sanitizer import HttpSanitizer
+from azure_core_tracing.http.sanitizer import HttpSanitizer, may_hide_user_info
 from azure_core_tracing.http.transport import (
     HttpTransport,
     TransportConnectionError,
@@ -21,13 +25,21 @@ from azure_core_tracing.http.transport import (
 
 _STREAM_CHUNK_SIZE = 64 * 1024
 _MESSAGE_SANITIZER = HttpSanitizer()  # error messages show only default-safe URL parts
+_MAX_CAUSES = 16  # how deep the search for the operating system's reason goes
+
+
+class RedactedError(Exception):
+    """Stands in for a transport failure whose type cannot carry a redacted message."""
 
 
 class RequestsTransport(HttpTransport):
     """Sends requests with ``requests``, keeping connections pooled across calls.
 
     Timeouts are float seconds; a context deadline shortens them. Redirects are not followed:
-    the response of a redirect is returned as it is.
+    the response of a redirect is returned as it is. Every failure becomes a
+    ``TransportError`` whose message, and whose ``__cause__`` (of the original type, with a
+    redacted message and no chain), hold no secret of the URL. While the transport is open,
+    urllib3's own log records are redacted too.
     """
 
     def __init__(
@@ -37,30 +49,33 @@ class RequestsTransport(HttpTransport):
         connection_timeout: float = 30.0,
         read_timeout: float = 300.0,
     ) -> None:
-        if connection_timeout <= 0:
-            raise ValueError(
-                f"connection_timeout must be more than 0 seconds, got {connection_timeout}"
-            )
-        if read_timeout <= 0:
-            raise ValueError(f"read_timeout must be more than 0 seconds, got {read_timeout}")
+        if session is not None and not isinstance(session, requests.Session):
+            raise TypeError(f"session must be a requests.Session or None, got {type_name(session)}")
+        self.connection_timeout = check_seconds(
+            connection_timeout, "connection_timeout", allow_zero=False
+        )
+        self.read_timeout = check_seconds(read_timeout, "read_timeout", allow_zero=False)
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
-        self.connection_timeout = connection_timeout
-        self.read_timeout = read_timeout
+        urllib3_logging.acquire()
+        self._release_logging = weakref.finalize(self, urllib3_logging.release)
 
     def send(self, request: Request, context: Context) -> RawResponse:
         timeout = self._timeout(context)
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+        url = request.url
+        hiding = "@" in url and may_hide_user_info(url)
         try:
-            response = self.session.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=body,
-                timeout=timeout,
-                stream=request.stream,
-                allow_redirects=False,
-            )
+            with urllib3_logging.hiding_targets() if hiding else nullcontext():
+                response = self.session.request(
+                    request.method,
+                    url,
+                    headers=request.header_dict(),
+                    data=body,
+                    timeout=timeout,
+                    stream=request.stream,
+                    allow_redirects=False,
+                )
             headers = response.headers  # RawResponse takes its own case-insensitive copy
             if request.stream:
                 return RawResponse(
@@ -70,16 +85,19 @@ class RequestsTransport(HttpTransport):
                     chunks=_translated(request, response.iter_content(_STREAM_CHUNK_SIZE)),
                     close=response.close,
                 )
-            return RawResponse(
-                response.status_code, response.reason or "", headers, response.content
-            )
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
-            raise _translate(request, error) from error
+            content = response.content
+        except Exception as error:  # whatever requests, urllib3 or http.client raised
+            failure, cause = _translate(request, error)
+        else:
+            return RawResponse(response.status_code, response.reason or "", headers, content)
+        # Raised outside the except block, so the original is not kept as __context__ either.
+        raise failure from cause
 
     def close(self) -> None:
         """Close the session if this transport created it."""
         if self._owns_session:
             self.session.close()
+        self._release_logging()
 
     def _timeout(self, context: Context) -> tuple[float, float]:
         context.throw_if_cancelled()
@@ -94,11 +112,19 @@ class RequestsTransport(HttpTransport):
         return (min(self.connection_timeout, remaining), min(self.read_timeout, remaining))
 
 
-def _translated(request: Request, chunks: Iterator[bytes]) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
-        raise _translate(request, error) from error
+def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    iterator = iter(chunks)
+    while True:
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        except Exception as error:
+            failure, cause = _translate(request, error)
+        else:
+            yield chunk
+            continue
+        raise failure from cause
 
 
 def _is_timeout(error: BaseException) -> bool:
@@ -108,12 +134,55 @@ def _is_timeout(error: BaseException) -> bool:
     return any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in error.args)
 
 
-def _translate(request: Request, error: BaseException) -> TransportError:
-    """The library's own error, whose message holds no secret of the URL."""
+def _os_reason(error: BaseException) -> str:
+    """The operating system's reason deep in the chain (``[Errno 111] Connection refused``).
+
+    Only its number and text: the fixed strings of the OS, never a message with a URL."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending and len(seen) < _MAX_CAUSES:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno is not None and current.strerror:
+            return f"[Errno {current.errno}] {current.strerror}"
+        pending.extend((current.__cause__, current.__context__, getattr(current, "reason", None)))
+        pending.extend(current.args)
+    return ""
+
+
+def _redacted_copy(error: BaseException, message: str) -> BaseException:
+    """An exception of ``error``'s type holding only ``message``, with no chain behind it."""
+    cls = type(error)
+    copy: BaseException
+    try:
+        copy = cls.__new__(cls)
+        copy.args = (message,)
+        readable = str(copy) == message
+    except Exception:
+        readable = False
+    if not readable:
+        copy = RedactedError(f"{cls.__module__}.{cls.__qualname__}: {message}")
+    for attribute in ("request", "response"):  # requests' exceptions carry both
+        if hasattr(error, attribute):
+            setattr(copy, attribute, None)
+    copy.__traceback__ = error.__traceback__
+    return copy
+
+
+def _translate(request: Request, error: BaseException) -> tuple[TransportError, BaseException]:
+    """The library's own error and a redacted stand-in for its cause: neither holds a secret."""
     where = f"{request.method} {_MESSAGE_SANITIZER.sanitize_url(request.url)}"
-    cause = type(error).__name__
+    reason = _os_reason(error)
+    detail = f"{type(error).__name__}{': ' + reason if reason else ''}"
     if _is_timeout(error):
-        return TransportTimeoutError(f"{where}: timed out ({cause})")
-    if isinstance(error, (requests.ConnectionError, urllib3.exceptions.ProtocolError)):
-        return TransportConnectionError(f"{where}: connection failed ({cause})")
-    return TransportError(f"{where}: request failed ({cause})")
+        failure: TransportError = TransportTimeoutError(f"{where}: timed out ({detail})")
+    elif isinstance(error, (requests.ConnectionError, urllib3.exceptions.ProtocolError)):
+        failure = TransportConnectionError(f"{where}: connection failed ({detail})")
+    else:
+        failure = TransportError(f"{where}: request failed ({detail})")
+    cause = _redacted_copy(
+        error, f"{where}: {reason or 'failed'} (the original message can repeat the raw URL)"
+    )
+    return failure, cause

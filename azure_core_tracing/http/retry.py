@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Mapping
@@ -9,7 +10,9 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Optional
 
+from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.headers import RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
 from azure_core_tracing.http.transport import TransportError
@@ -26,32 +29,42 @@ def backoff_delay(try_number: int, options: RetryOptions, jitter: float) -> floa
     return float(min(exponential, options.max_retry_delay))
 
 
-def retry_after_delay(headers: Mapping[str, str], now: datetime) -> Optional[float]:
-    """Seconds the server asked to wait, from ``retry-after-ms``, ``x-ms-retry-after-ms`` or
-    ``Retry-After`` (seconds or an HTTP date); None when it asked for nothing valid."""
-    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                millis = float(value)
-            except ValueError:
-                continue
-            if millis >= 0:
-                return millis / 1000.0
-    value = headers.get("retry-after")
-    if value is None:
+def _seconds(value: object, scale: float) -> Optional[float]:
+    """A finite, non-negative number of seconds from a header value; None for anything else."""
+    if not isinstance(value, str):
         return None
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+        return None
+    seconds = number / scale
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _date_delay(value: object, now: datetime) -> Optional[float]:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
         return max((when - now).total_seconds(), 0.0)
-    return seconds if seconds >= 0 else None
+    except Exception:  # the server's text: any failure to read a date means no date
+        return None
+
+
+def retry_after_delay(headers: Mapping[str, str], now: datetime) -> Optional[float]:
+    """Seconds the server asked to wait, from ``retry-after-ms``, ``x-ms-retry-after-ms`` or
+    ``Retry-After`` (seconds or an HTTP date); None when it asked for nothing readable."""
+    for name in (RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS):
+        delay = _seconds(headers.get(name), 1000.0)
+        if delay is not None:
+            return delay
+    value = headers.get(RETRY_AFTER)
+    if value is None:
+        return None
+    delay = _seconds(value, 1.0)
+    return delay if delay is not None else _date_delay(value, now)
 
 
 class RetryPolicy(HttpPolicy):
@@ -59,7 +72,8 @@ class RetryPolicy(HttpPolicy):
 
     Every try starts from the headers the request had when it reached this policy (so no
     per-try header leaks into the next try) and a rewound body. The context's cancellation
-    and deadline bound it all: no back-off sleeps past the deadline.
+    and deadline bound it all: no back-off sleeps past the deadline. A response asking for a
+    wait over ``options.max_retry_after`` is returned at once, not retried.
     """
 
     def __init__(
@@ -70,8 +84,12 @@ class RetryPolicy(HttpPolicy):
         jitter: Callable[[], float] = lambda: random.uniform(JITTER_MIN, JITTER_MAX),
     ) -> None:
         if not isinstance(options, RetryOptions):
-            raise TypeError(f"options must be a RetryOptions, got {type(options).__name__}")
-        self.options = options
+            raise TypeError(f"options must be a RetryOptions, got {type_name(options)}")
+        if not callable(sleep):
+            raise TypeError(f"sleep must be callable, got {type_name(sleep)}")
+        if not callable(jitter):
+            raise TypeError(f"jitter must be callable, got {type_name(jitter)}")
+        self.options = options.snapshot()
         self._sleep = sleep
         self._jitter = jitter
 
@@ -82,12 +100,12 @@ class RetryPolicy(HttpPolicy):
         return count
 
     def send(self, request: Request, next_policy: NextPolicy, context: Context) -> RawResponse:
-        headers = request.headers.copy()
+        original = request.copy()  # its headers are what every try starts from
         try_number = 0
         while True:
             context.throw_if_cancelled()
             if try_number:
-                request.headers = headers.copy()
+                request.headers = original.headers  # the setter takes a copy
                 request.rewind_body()
             can_retry = try_number < self.options.max_retries and request.can_resend()
             try:
@@ -95,20 +113,19 @@ class RetryPolicy(HttpPolicy):
             except TransportError as error:
                 if not can_retry:
                     raise
-                self._back_off(self._delay(try_number, None), context, error)
+                self._back_off(self._delay(try_number), context, error)
             else:
                 if not can_retry or response.status_code not in self.options.status_codes:
                     return response
-                delay = self._delay(try_number, response)
+                asked = retry_after_delay(response.headers, datetime.now(timezone.utc))
+                if asked is not None and asked > self.options.max_retry_after:
+                    return response  # the server asked for longer than we will wait
+                delay = self._delay(try_number) if asked is None else asked
                 response.close()
                 self._back_off(delay, context, None)
             try_number += 1
 
-    def _delay(self, try_number: int, response: Optional[RawResponse]) -> float:
-        if response is not None:
-            asked = retry_after_delay(response.headers, datetime.now(timezone.utc))
-            if asked is not None:
-                return asked
+    def _delay(self, try_number: int) -> float:
         return backoff_delay(try_number, self.options, self._jitter())
 
     def _back_off(self, delay: float, context: Context, error: Optional[BaseException]) -> None:

@@ -1,20 +1,48 @@
-"""``HttpSanitizer``: redacts URLs and headers before they reach telemetry."""
+"""``HttpSanitizer``: redacts URLs, headers and log text before they reach any output."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Optional
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
+from azure_core_tracing.checks import check_names, type_name
 from azure_core_tracing.options import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_QUERY_PARAMETERS
 
 REDACTED = "REDACTED"
+
+_QUERY_SEPARATORS = re.compile(r"([&;])")  # both separate parameters (HTML 4, many servers)
+_TOKEN_SPLIT = re.compile(r"(\s+)")
+_URL_START = re.compile(r"([\"'(<\[]*)[A-Za-z][A-Za-z0-9+.\-]*://")  # a word that is a URL
+
+
+def may_hide_user_info(url: str) -> bool:
+    """Whether the part after the authority may be the rest of a user name and password.
+
+    In ``http://user:123/pass@host/`` and ``http://us/er:pass@host/`` RFC 3986 reads a host
+    (and a port) followed by a path, because an unencoded ``/``, ``?`` or ``#`` ends the
+    authority; an ``@`` after a ``:`` (or after user info already read) says it was meant
+    as user info."""
+    start = url.find("//") + 2
+    ends = [index for index in (url.find(c, start) for c in "/?#") if index >= 0]
+    end = min(ends) if ends else len(url)
+    authority, rest = url[start:end], url[end:]
+    if "@" not in rest:
+        return False
+    return "@" in authority or ":" in authority or ":" in rest[: rest.rindex("@")]
 
 
 class HttpSanitizer:
     """Keeps only allow-listed query parameter values and header values; drops URL user info.
 
-    Names match case-insensitively. The fragment of a URL is dropped too.
+    Names match case-insensitively. The fragment of a URL is dropped, and a query parameter
+    without ``=`` is redacted unless its name is allowed. A URL is read as RFC 3986 (and
+    ``requests``) reads it; one whose authority cannot be read (``http://user:pa/ss@host``,
+    where the unencoded ``/`` ends the authority early) becomes ``<scheme>://REDACTED``, and
+    so does one whose path, query or fragment may be the rest of a password (an ``@`` after
+    a ``:`` with no user info before the host). A user name alone holding ``/``, ``?`` or
+    ``#`` cannot be told from a path: percent-encode user info.
     """
 
     __slots__ = ("_headers", "_query")
@@ -24,26 +52,44 @@ class HttpSanitizer:
         allowed_query_parameters: Optional[Iterable[str]] = None,
         allowed_headers: Optional[Iterable[str]] = None,
     ) -> None:
-        if isinstance(allowed_query_parameters, str) or isinstance(allowed_headers, str):
-            raise TypeError("allowed_query_parameters and allowed_headers must be sets of names")
         query = (
             DEFAULT_ALLOWED_QUERY_PARAMETERS
             if allowed_query_parameters is None
-            else allowed_query_parameters
+            else check_names(allowed_query_parameters, "allowed_query_parameters")
         )
-        headers = DEFAULT_ALLOWED_HEADERS if allowed_headers is None else allowed_headers
+        headers = (
+            DEFAULT_ALLOWED_HEADERS
+            if allowed_headers is None
+            else check_names(allowed_headers, "allowed_headers")
+        )
         self._query = frozenset(name.lower() for name in query)
         self._headers = frozenset(name.lower() for name in headers)
 
     def sanitize_url(self, url: str) -> str:
         """Return ``url`` without user info or fragment, with query values not allowed redacted."""
+        if not isinstance(url, str):
+            raise TypeError(f"url must be a str, got {type_name(url)}")
         try:
             parts = urlsplit(url)
+            _ = parts.port  # raises for a port that is not a number: the authority is unreadable
+            readable = bool(parts.hostname) and not may_hide_user_info(url)
         except ValueError:
-            return REDACTED
-        netloc = parts.netloc.rpartition("@")[2]
-        query = "&".join(self._sanitize_pair(pair) for pair in parts.query.split("&") if pair)
-        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+            readable = False
+        if not readable:
+            scheme, separator, _ = url.partition("://")
+            return f"{scheme}://{REDACTED}" if separator and scheme.isalnum() else REDACTED
+        host = parts.netloc.rpartition("@")[2]
+        query = self.sanitize_query(parts.query)
+        return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+    def sanitize_query(self, query: str) -> str:
+        """Return a query string (no ``?``) with the values of parameters not allowed redacted."""
+        if not query:
+            return query
+        pieces = _QUERY_SEPARATORS.split(query)
+        for index in range(0, len(pieces), 2):  # odd indexes hold the separators
+            pieces[index] = self._sanitize_pair(pieces[index])
+        return "".join(pieces)
 
     def sanitize_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Return a copy of ``headers`` whose values not allowed are redacted."""
@@ -52,8 +98,32 @@ class HttpSanitizer:
             for name, value in headers.items()
         }
 
+    def sanitize_text(self, text: str) -> str:
+        """Redact the URLs and request targets in free text, such as another library's log line.
+
+        Every word that starts as a URL is read as one, every other word holding ``?`` or ``@``
+        as a request target: a path with a query, where an ``@`` may end the rest of a password
+        (so the path up to it, or the whole query holding it, is redacted). The rest is left
+        as it is."""
+        words = _TOKEN_SPLIT.split(text)
+        for index in range(0, len(words), 2):
+            word = words[index]
+            url = _URL_START.match(word)
+            if url is not None:
+                words[index] = url.group(1) + self.sanitize_url(word[url.end(1) :])
+            elif "?" in word or "@" in word:
+                path, mark, query = word.partition("?")
+                if "@" in path:
+                    path = f"{REDACTED}@{path.rpartition('@')[2]}"
+                # With no authority in sight, an '@' in a query may end a password: all goes.
+                query = REDACTED if "@" in query else self.sanitize_query(query.partition("#")[0])
+                words[index] = f"{path}{mark}{query}"
+        return "".join(words)
+
     def _sanitize_pair(self, pair: str) -> str:
+        if not pair:
+            return pair
         name, separator, _ = pair.partition("=")
         if unquote_plus(name).lower() in self._query:
             return pair
-        return f"{name}={REDACTED}" if separator else name
+        return f"{name}={REDACTED}" if separator else REDACTED

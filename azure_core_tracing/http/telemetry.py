@@ -5,24 +5,28 @@ from __future__ import annotations
 import platform
 from typing import Optional
 
+from azure_core_tracing.checks import check_header, check_name
 from azure_core_tracing.context import Context
+from azure_core_tracing.headers import USER_AGENT
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
 from azure_core_tracing.options import check_application_id
-
-USER_AGENT = "User-Agent"
 
 
 def build_user_agent(
     package_name: str, package_version: str, application_id: Optional[str] = None
 ) -> str:
     """``[<application_id> ]azsdk-python-<package>/<version> Python/<x.y.z> (<platform>)``."""
+    check_name(package_name, "package_name")
+    check_name(package_version, "package_version")
     check_application_id(application_id)
     agent = (
         f"azsdk-python-{package_name}/{package_version} "
         f"Python/{platform.python_version()} ({platform.platform()})"
     )
-    return f"{application_id} {agent}" if application_id else agent
+    agent = f"{application_id} {agent}" if application_id else agent
+    check_header(USER_AGENT, agent)
+    return agent
 
 
 class TelemetryPolicy(HttpPolicy):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
@@ -40,8 +41,14 @@ class TransportPolicy(HttpPolicy):
 
     def __init__(self, transport: HttpTransport) -> None:
         if not isinstance(transport, HttpTransport):
-            raise TypeError(f"transport must be an HttpTransport, got {type(transport).__name__}")
+            raise TypeError(f"transport must be an HttpTransport, got {type_name(transport)}")
         self.transport = transport
 
     def send(self, request: Request, next_policy: NextPolicy, context: Context) -> RawResponse:
-        return self.transport.send(request, context)
+        response = self.transport.send(request, context)
+        if not isinstance(response, RawResponse):
+            raise TypeError(
+                f"{type_name(self.transport)}.send must return a RawResponse, "
+                f"got {type_name(response)}"
+            )
+        return response

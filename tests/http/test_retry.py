@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import io
+import math
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from typing import IO, cast
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from azure_core_tracing import ClientOptions, Context, OperationCancelledError, RetryOptions
 from azure_core_tracing.context import Context as ContextType
@@ -157,7 +162,7 @@ def test_a_post_with_a_non_seekable_body_is_not_retried(
 ) -> None:
     url = server.script("/upload", Reply(503), Reply(201))
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         yield b"part1-"
         yield b"part2"
 
@@ -174,7 +179,9 @@ def test_a_post_with_a_non_seekable_body_is_not_retried(
         def read(self, size: int = -1) -> bytes:
             return next(self._data, b"")
 
-    response = TracedClient(fast_options).call(Request("POST", url, body=OneShot()))
+    response = TracedClient(fast_options).call(
+        Request("POST", url, body=cast(IO[bytes], OneShot()))
+    )
     assert response.status_code == 503
     assert len(server.received) == 1
     assert server.received[0].body == b"part1-part2"
@@ -243,3 +250,68 @@ def test_concurrent_calls_keep_their_own_try_counts(
     for thread in threads:
         thread.join()
     assert [r.headers["x-per-try"] for r in server.received] == ["0"] * 8
+
+
+# -- what a server sends never crashes the client ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Mon, 01 Jan 9999999999 00:00:00 GMT",  # OverflowError inside the standard library
+        "Fri, 31 Dec 99999 23:59:59 GMT",
+        "Mon, 99 Jan 2020 00:00:00 GMT",
+        "Mon, 01 Jan 2020 00:00:00 -99999999999",
+        "nan",
+        "inf",
+        "-inf",
+        "1e999",
+        "",
+        "\x00",
+    ],
+)
+def test_an_unreadable_retry_after_means_none_was_given(value: str) -> None:
+    from requests.structures import CaseInsensitiveDict
+
+    for name in ("Retry-After", "retry-after-ms", "x-ms-retry-after-ms"):
+        assert retry_after_delay(CaseInsensitiveDict({name: value}), NOW) is None
+
+
+@given(
+    value=st.text(), name=st.sampled_from(["Retry-After", "retry-after-ms", "x-ms-retry-after-ms"])
+)
+def test_any_retry_after_text_gives_none_or_a_finite_wait(value: str, name: str) -> None:
+    from requests.structures import CaseInsensitiveDict
+
+    delay = retry_after_delay(CaseInsensitiveDict({name: value}), NOW)
+    assert delay is None or (math.isfinite(delay) and delay >= 0)
+
+
+def test_an_overflowing_retry_after_date_is_survived_and_backed_off_normally(
+    server: LocalServer, fast_options: ClientOptions
+) -> None:
+    url = server.script(
+        "/overflow", Reply(503, {"Retry-After": "Mon, 01 Jan 9999999999 00:00:00 GMT"}), Reply(200)
+    )
+    client = TracedClient(fast_options)
+    assert client.call(Request("GET", url)).status_code == 200
+    assert len(client.sleeps) > 0 and sum(client.sleeps) < 0.05  # the ordinary back-off
+
+
+@pytest.mark.parametrize("value", ["1e9", "61", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_retry_after_beyond_max_retry_after_returns_the_response_at_once(
+    server: LocalServer, value: str
+) -> None:
+    url = server.script("/later", Reply(503, {"Retry-After": value}), Reply(200))
+    client = TracedClient()
+    assert client.call(Request("GET", url)).status_code == 503
+    assert client.sleeps == [] and len(server.received) == 1
+
+
+def test_a_retry_after_within_max_retry_after_is_waited_for(server: LocalServer) -> None:
+    url = server.script("/soon", Reply(503, {"Retry-After": "2"}), Reply(200))
+    options = ClientOptions()
+    options.retry.max_retry_after = 2.0
+    client = TracedClient(options)
+    assert client.call(Request("GET", url)).status_code == 200
+    assert sum(client.sleeps) == pytest.approx(2.0)

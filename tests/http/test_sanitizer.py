@@ -25,13 +25,19 @@ def test_user_info_and_fragment_are_never_kept() -> None:
     assert out == "https://host:8443/path?x=REDACTED"
 
 
-def test_bare_query_flags_and_empty_query_are_kept_as_they_are() -> None:
-    assert HttpSanitizer().sanitize_url("http://h/p?restype") == "http://h/p?restype"
+def test_a_bare_query_word_is_redacted_unless_allowed_and_empty_parts_are_kept() -> None:
+    # A word without '=' may be a token itself (``?SECRETTOKEN``): only an allowed name stays.
+    assert HttpSanitizer().sanitize_url("http://h/p?SECRET") == "http://h/p?REDACTED"
+    assert HttpSanitizer().sanitize_url("http://h/p?api-version&&x") == (
+        "http://h/p?api-version&&REDACTED"
+    )
     assert HttpSanitizer().sanitize_url("http://h/p") == "http://h/p"
+    assert HttpSanitizer().sanitize_url("http://h/p?") == "http://h/p"
 
 
-def test_an_unparsable_url_is_fully_redacted() -> None:
-    assert HttpSanitizer().sanitize_url("http://[::1/broken") == "REDACTED"
+def test_an_unreadable_authority_is_fully_redacted() -> None:
+    assert HttpSanitizer().sanitize_url("http://[::1/broken") == "http://REDACTED"
+    assert HttpSanitizer().sanitize_url("SECRET") == "REDACTED"
 
 
 def test_headers_not_on_the_allow_list_are_redacted_case_insensitively() -> None:

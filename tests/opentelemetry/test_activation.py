@@ -13,7 +13,9 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import ReadableSpan
 
 from azure_core_tracing import ClientOptions, Context
+from azure_core_tracing.guard import GuardedSpan
 from azure_core_tracing.http import Request
+from azure_core_tracing_opentelemetry import OpenTelemetrySpan
 from tests.http.conftest import TracedClient
 from tests.local_server import LocalServer, Reply
 from tests.opentelemetry.conftest import Otel
@@ -25,7 +27,8 @@ def _parent_id(span: ReadableSpan) -> int | None:
 
 def _id(span: ReadableSpan) -> int:
     assert span.context is not None
-    return span.context.span_id
+    span_id: int = span.context.span_id
+    return span_id
 
 
 def test_nesting_through_the_azure_context(otel: Otel) -> None:
@@ -58,7 +61,9 @@ def test_while_entered_the_span_is_current_and_app_spans_nest_under_it(otel: Ote
     app_tracer = otel.sdk.get_tracer("app")
     with otel.factory().create_span("Svc.call") as scope:
         current = otel_trace.get_current_span()
-        assert current is scope.span.otel_span  # type: ignore[attr-defined]
+        span = scope.span
+        assert isinstance(span, GuardedSpan) and isinstance(span.inner, OpenTelemetrySpan)
+        assert current is span.inner.otel_span
         with app_tracer.start_as_current_span("app-inner"):
             pass
     assert _parent_id(otel.named("app-inner")[0]) == _id(otel.named("Svc.call")[0])
@@ -184,3 +189,15 @@ def test_create_with_none_uses_the_global_provider_even_when_set_later() -> None
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "['after']"
+
+
+def test_entering_a_scope_twice_never_leaves_its_ended_span_current(otel: Otel) -> None:
+    scope = otel.factory().create_span("Svc.once")
+    with scope:
+        pass
+    with pytest.raises(RuntimeError, match="entered only once"), scope:
+        pass
+    assert otel_trace.get_current_span() is otel_trace.INVALID_SPAN
+    with otel.sdk.get_tracer("app").start_as_current_span("later"):
+        pass
+    assert otel.named("later")[0].parent is None

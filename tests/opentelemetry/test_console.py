@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -14,7 +15,7 @@ from tests.http.conftest import TracedClient
 from tests.local_server import LocalServer, Reply
 
 
-def _provider(out: io.StringIO, **kwargs: int) -> tuple[TracerProvider, OpenTelemetryProvider]:
+def _provider(out: io.StringIO, **kwargs: Any) -> tuple[TracerProvider, OpenTelemetryProvider]:
     sdk = TracerProvider()
     sdk.add_span_processor(SimpleSpanProcessor(ConsoleTreeExporter(out, **kwargs)))
     return sdk, OpenTelemetryProvider.create(sdk)

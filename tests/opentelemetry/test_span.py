@@ -162,7 +162,7 @@ def test_propagate_to_http_headers_writes_a_w3c_traceparent(otel: Otel) -> None:
     assert int(headers["traceparent"][-2:], 16) & 0x01  # sampled
 
 
-_SETTER = DefaultSetter()  # type: ignore[var-annotated]
+_SETTER: DefaultSetter = DefaultSetter()
 
 
 class _CustomPropagator(TextMapPropagator):

@@ -1,0 +1,89 @@
+"""Redaction of urllib3's own log records while a ``RequestsTransport`` is in use.
+
+At DEBUG, urllib3 logs every request line (``"GET /path?sig=... HTTP/1.1"``) and every retry
+with its URL. A filter on its loggers passes those records through the sanitizer before any
+handler sees them; records of every other logger are left alone.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from azure_core_tracing.http.sanitizer import HttpSanitizer
+
+# Every urllib3 logger that writes a URL or a request target.
+_LOGGER_NAMES = (
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+)
+_SANITIZER = HttpSanitizer()  # the default lists: the loggers are shared by every transport
+_TARGET = re.compile(r"(?<![^\s\"'(])/\S*")  # a request target: a word that starts with '/'
+# Set while a request whose URL may hide user info in its path is sent: urllib3's lines
+# show only the target, too little to tell, so every target in them is redacted.
+_HIDING = contextvars.ContextVar("azure_core_tracing_urllib3_hiding", default=False)
+
+
+@contextmanager
+def hiding_targets() -> Iterator[None]:
+    """Redact every request target urllib3 logs in this context, whole."""
+    token = _HIDING.set(True)
+    try:
+        yield
+    finally:
+        _HIDING.reset(token)
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that cannot be formatted: nothing of it is shown
+            message = f"(a urllib3 record that could not be formatted: {record.msg!r:.80})"
+        message = _SANITIZER.sanitize_text(message)
+        if _HIDING.get():
+            message = _TARGET.sub("/REDACTED", message)
+        record.msg = message
+        record.args = None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = _SANITIZER.sanitize_text(text)
+            record.exc_info = None
+        return True
+
+
+class _Users:
+    """How many transports want redaction; the filter is on while there is one."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+        self.filter = _RedactingFilter()
+
+
+_USERS = _Users()
+
+
+def acquire() -> None:
+    """Start redacting (the first user installs the filter)."""
+    with _USERS.lock:
+        _USERS.count += 1
+        if _USERS.count == 1:
+            for name in _LOGGER_NAMES:
+                logging.getLogger(name).addFilter(_USERS.filter)
+
+
+def release() -> None:
+    """Stop redacting for one user (the last one removes the filter)."""
+    with _USERS.lock:
+        _USERS.count -= 1
+        if _USERS.count == 0:
+            for name in _LOGGER_NAMES:
+                logging.getLogger(name).removeFilter(_USERS.filter)
