@@ -30,6 +30,7 @@ from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
     encode_kvp_record,
     read_kvp_pool,
 )
+from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import DEFAULT_KVP_POOL_PATH, KvpWriter
 from azure_core_tracing_opentelemetry.diagnostics.report import (
     PROVISIONING_REPORT_KEY,
     ProvisioningReport,
@@ -38,6 +39,7 @@ from azure_core_tracing_opentelemetry.diagnostics.report import (
 __all__ = [
     "DEFAULT_EVENT_PREFIX",
     "DEFAULT_KVP_FILTER",
+    "DEFAULT_KVP_POOL_PATH",
     "DEFAULT_LOG_PATH",
     "KEY_FIELD_BYTES",
     "KEY_MAX_BYTES",
@@ -50,6 +52,7 @@ __all__ = [
     "KvpKey",
     "KvpRecord",
     "KvpRecords",
+    "KvpWriter",
     "Level",
     "ProvisioningReport",
     "TelemetryConfig",
