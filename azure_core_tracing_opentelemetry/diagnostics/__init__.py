@@ -19,6 +19,7 @@ from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     KvpKey,
     read_vm_id,
 )
+from azure_core_tracing_opentelemetry.diagnostics.kvp_layer import KvpLogHandler, KvpSpanProcessor
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
     KEY_FIELD_BYTES,
     KEY_MAX_BYTES,
@@ -50,8 +51,10 @@ __all__ = [
     "ZERO_GUID",
     "EnvFilter",
     "KvpKey",
+    "KvpLogHandler",
     "KvpRecord",
     "KvpRecords",
+    "KvpSpanProcessor",
     "KvpWriter",
     "Level",
     "ProvisioningReport",
