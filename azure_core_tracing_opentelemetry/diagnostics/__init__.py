@@ -32,6 +32,7 @@ from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
     read_kvp_pool,
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import DEFAULT_KVP_POOL_PATH, KvpWriter
+from azure_core_tracing_opentelemetry.diagnostics.layers import TracingLayers, setup_layers
 from azure_core_tracing_opentelemetry.diagnostics.report import (
     PROVISIONING_REPORT_KEY,
     ProvisioningReport,
@@ -59,10 +60,12 @@ __all__ = [
     "Level",
     "ProvisioningReport",
     "TelemetryConfig",
+    "TracingLayers",
     "encode_kvp_record",
     "kvp_filter_for",
     "load_config",
     "log_filters_for",
     "read_kvp_pool",
     "read_vm_id",
+    "setup_layers",
 ]
