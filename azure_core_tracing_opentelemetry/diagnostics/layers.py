@@ -8,9 +8,10 @@ layer that cannot start is left out and named in one WARNING, logged once the ot
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Optional
 
@@ -27,6 +28,7 @@ from azure_core_tracing_opentelemetry.diagnostics.config import (
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
     PRODUCT_UUID_PATH,
+    check_event_prefix,
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_layer import KvpLogHandler, KvpSpanProcessor
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import (
@@ -42,6 +44,7 @@ from azure_core_tracing_opentelemetry.provider import OpenTelemetryProvider
 
 OTLP_ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+_PACKAGE_LOGGER = "azure_core_tracing_opentelemetry.diagnostics"
 _log = logging.getLogger(__name__)
 
 
@@ -129,7 +132,28 @@ def setup_layers(
     config = TelemetryConfig() if config is None else config
     if not isinstance(config, TelemetryConfig):
         raise TypeError(f"config must be a TelemetryConfig or None, got {type(config).__name__}")
+    check_event_prefix(event_prefix)
     env = os.environ if environ is None else environ
+    with _held_back_logs() as held:
+        built = _build(
+            config, env, kvp_pool_path, event_prefix, vm_id, product_uuid_path, boot_time, resource
+        )
+    layers = built.finish()
+    for record in held:  # an unreadable VM id, an ignored filter: now the layers record them
+        logging.getLogger(record.name).handle(record)
+    return layers
+
+
+def _build(
+    config: TelemetryConfig,
+    env: Mapping[str, str],
+    kvp_pool_path: str,
+    event_prefix: str,
+    vm_id: Optional[str],
+    product_uuid_path: str,
+    boot_time: Optional[float],
+    resource: Optional[Resource],
+) -> _Layers:
     stderr_filter, file_filter = log_filters_for(env)
     built = _Layers(TracerProvider() if resource is None else TracerProvider(resource=resource))
 
@@ -178,7 +202,32 @@ def setup_layers(
         built.sinks.append(sink)
         built.add("file", LineSpanProcessor(sink, file_filter), LineLogHandler(sink, file_filter))
         built.levels.append(file_filter.most_verbose.logging_level)
-    return built.finish()
+    return built
+
+
+@contextlib.contextmanager
+def _held_back_logs() -> Iterator[list[logging.LogRecord]]:
+    """Keep this package's log records until the layers that should record them exist."""
+    held: list[logging.LogRecord] = []
+    package = logging.getLogger(_PACKAGE_LOGGER)
+    holder = _Holder(held)
+    propagate = package.propagate
+    package.addHandler(holder)
+    package.propagate = False
+    try:
+        yield held
+    finally:
+        package.removeHandler(holder)
+        package.propagate = propagate
+
+
+class _Holder(logging.Handler):
+    def __init__(self, held: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self._held = held
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._held.append(record)
 
 
 class _Layers:

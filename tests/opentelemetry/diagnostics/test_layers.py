@@ -240,6 +240,26 @@ def test_a_pool_that_cannot_be_opened_leaves_the_kvp_layer_out_with_one_warning(
     assert "KVP layer left out" in (tmp_path / "agent.log").read_text()
 
 
+def test_warnings_made_while_setting_up_reach_the_layers_not_the_last_resort(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = TelemetryConfig(log_path=str(tmp_path / "agent.log"))
+    layers = setup_layers(
+        config,
+        kvp_pool_path=str(tmp_path / "pool"),
+        product_uuid_path=str(tmp_path / "no_product_uuid"),
+        environ={"AZURE_INIT_KVP_FILTER": "info,bad=loud"},
+    )
+    layers.shutdown()
+    assert capsys.readouterr().err == ""  # stderr shows errors only; nothing went around it
+    text = (tmp_path / "agent.log").read_text()
+    assert "VM id unreadable" in text and "ignoring the environment variable" in text
+    kvp = [r.value for r in read_kvp_pool(tmp_path / "pool")]
+    assert any("VM id unreadable" in value for value in kvp)
+    with pytest.raises(ValueError, match="event_prefix"):
+        setup_layers(config, event_prefix="a|b")
+
+
 def test_shutdown_removes_what_setup_added_and_install_is_undone(setup: Setup) -> None:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
