@@ -41,6 +41,9 @@ _LEVEL_ATTRIBUTE = "level"
 _STANDARD_RECORD_FIELDS = frozenset(
     [*logging.LogRecord("", 0, "", 0, "", (), None).__dict__, "message", "asctime", "taskName"]
 )
+# An enum's .name is a descriptor call; these run for every record.
+_LEVEL_NAMES = {level: level.name for level in Level}
+_STATUS_NAMES = {code: code.name for code in StatusCode}
 _log = logging.getLogger(__name__)
 _report_cut_warned = threading.Event()
 
@@ -58,11 +61,12 @@ class KvpSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         selected = self._filter
-        # Events are filtered on the writer thread; a health report passes whatever the filter.
+        # A span the filter drops may still hold a health report (which passes any filter) or
+        # an event it lets through: those spans go too, and their events are sorted out later.
         if (
             selected is None
-            or span.events
             or selected.enabled(span_target(span), _span_level(span))
+            or span.events
         ):
             self._writer.submit(self._render, span)
 
@@ -86,7 +90,7 @@ class KvpSpanProcessor(SpanProcessor):
             level = _event_level(event)
             if selected is None or selected.enabled(target, level):
                 key = new_event_key(
-                    writer.event_prefix, writer.vm_id, level.name, f"{target}:{event.name}"
+                    writer.event_prefix, writer.vm_id, _LEVEL_NAMES[level], f"{target}:{event.name}"
                 )
                 fields = [item for item in attributes.items() if item[0] != _LEVEL_ATTRIBUTE]
                 text = _message(event.name, fields)
@@ -94,10 +98,10 @@ class KvpSpanProcessor(SpanProcessor):
         level = _span_level(span)
         if selected is None or selected.enabled(target, level):
             key = new_event_key(
-                writer.event_prefix, writer.vm_id, level.name, f"{target}:{span.name}"
+                writer.event_prefix, writer.vm_id, _LEVEL_NAMES[level], f"{target}:{span.name}"
             )
             start, end = ns_to_ms(span.start_time or 0), ns_to_ms(span.end_time or 0)
-            status = span.status.status_code.name
+            status = _STATUS_NAMES[span.status.status_code]
             yield (
                 key,
                 (f"Start: {utc_iso_ms(start)} | End: {utc_iso_ms(end)} | Status: {status} | {ids}"),
@@ -151,7 +155,10 @@ def _render_record(item: tuple[KvpWriter, logging.LogRecord, str, Any]) -> Itera
         error = record.exc_info[1]
         fields.append(("exception", f"{type(error).__name__}: {error}"))
     key = new_event_key(
-        writer.event_prefix, writer.vm_id, level.name, f"{record.name}:{record.funcName or 'log'}"
+        writer.event_prefix,
+        writer.vm_id,
+        _LEVEL_NAMES[level],
+        f"{record.name}:{record.funcName or 'log'}",
     )
     ids = _ids(context.trace_id, context.span_id)
     time = utc_iso_ms(int(record.created * 1000))

@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import re
+import struct
 from dataclasses import dataclass
 from typing import List, Union
 
@@ -26,6 +27,7 @@ RECORD_BYTES = KEY_FIELD_BYTES + VALUE_FIELD_BYTES
 KEY_MAX_BYTES = 254
 VALUE_CHUNK_MAX_BYTES = 1022
 _NUL = b"\x00"
+_RECORD = struct.Struct(f"{KEY_FIELD_BYTES}s{VALUE_FIELD_BYTES}s")  # pads each field with NUL
 _CHUNK_KEY = re.compile(r"(.*)\|(0|[1-9][0-9]{0,8})", re.DOTALL)
 
 _log = logging.getLogger(__name__)
@@ -57,20 +59,19 @@ def encode_kvp_record(key: Union[str, KvpKey], value: str) -> bytes:
         raise TypeError(f"value must be a str, got {type(value).__name__}")
     if "\x00" in value:
         value = value.replace("\x00", "\ufffd")
-    chunks = split_utf8(value.encode("utf-8", "replace"), VALUE_CHUNK_MAX_BYTES)
-    suffix_bytes = 0 if len(chunks) == 1 else len(f"|{len(chunks) - 1}")
-    base = _key_bytes(key, KEY_MAX_BYTES - suffix_bytes)
-    if len(chunks) == 1:
-        return base.ljust(KEY_FIELD_BYTES, _NUL) + chunks[0].ljust(VALUE_FIELD_BYTES, _NUL)
+    data = value.encode("utf-8", "replace")
+    if len(data) <= VALUE_CHUNK_MAX_BYTES:
+        return _RECORD.pack(_key_bytes(key, KEY_MAX_BYTES), data)
+    chunks = split_utf8(data, VALUE_CHUNK_MAX_BYTES)
+    base = _key_bytes(key, KEY_MAX_BYTES - len(f"|{len(chunks) - 1}"))
     return b"".join(
-        (base + b"|%d" % index).ljust(KEY_FIELD_BYTES, _NUL) + chunk.ljust(VALUE_FIELD_BYTES, _NUL)
-        for index, chunk in enumerate(chunks)
+        _RECORD.pack(base + b"|%d" % index, chunk) for index, chunk in enumerate(chunks)
     )
 
 
 def _key_bytes(key: Union[str, KvpKey], max_bytes: int) -> bytes:
     if isinstance(key, KvpKey):
-        return key.render(max_bytes).encode("utf-8")
+        return key.encoded(max_bytes)
     if not isinstance(key, str):
         raise TypeError(f"key must be a str or KvpKey, got {type(key).__name__}")
     encoded = key.encode("utf-8", "replace")

@@ -41,6 +41,10 @@ Render = Callable[[Any], Iterable[tuple[Union[str, KvpKey], str]]]
 
 _MAX_BATCH = 256  # entries per lock hold: keeps hv_kvp_daemon's wait short
 _IDLE_WAKE_SECONDS = 1.0
+# After the first entry, wait this long for more (unless a flush or a full batch comes first):
+# waking per entry would cost every caller a thread switch, and records are not urgent.
+_LINGER_SECONDS = 0.05
+_ASCII_KEY_MAX = KEY_MAX_BYTES  # an ASCII key of this many characters has as many bytes
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 _STOP = object()
 _log = logging.getLogger(__name__)
@@ -59,8 +63,12 @@ def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
     return None
 
 
-def _as_pairs(pair: tuple[Union[str, KvpKey], str]) -> tuple[tuple[Union[str, KvpKey], str]]:
-    return (pair,)
+def _check_key(key: object) -> None:
+    if isinstance(key, str):
+        if not key or "\x00" in key or len(key.encode("utf-8", "replace")) > KEY_MAX_BYTES:
+            raise ValueError(f"key must be 1 to {KEY_MAX_BYTES} UTF-8 bytes without NUL")
+    elif not isinstance(key, KvpKey):
+        raise TypeError(f"key must be a str or KvpKey, got {type(key).__name__}")
 
 
 class KvpWriter:
@@ -94,6 +102,7 @@ class KvpWriter:
         self._dropped = 0
         self._written = 0
         self._pool_error: Optional[str] = None
+        self._fd: Optional[int] = None  # the pool, while the writer thread has it open
         self._warned: set[str] = set()
         self._state_lock = threading.Lock()
         self._start_thread()
@@ -120,18 +129,21 @@ class KvpWriter:
 
     def write(self, key: Union[str, KvpKey], value: str) -> bool:
         """Queue one key and value (split over records if long); False if it was dropped."""
-        if not isinstance(value, str):
+        # Checked here, not on the writer thread, so a bad key fails where it was made.
+        if (
+            type(key) is not str
+            or not 0 < len(key) <= _ASCII_KEY_MAX
+            or not key.isascii()
+            or "\x00" in key
+        ):
+            _check_key(key)
+        if type(value) is not str:
             raise TypeError(f"value must be a str, got {type(value).__name__}")
-        if isinstance(key, str):
-            # Checked here, not on the writer thread, so a bad key fails where it was made.
-            if not key or "\x00" in key or len(key.encode("utf-8", "replace")) > KEY_MAX_BYTES:
-                raise ValueError(f"key must be 1 to {KEY_MAX_BYTES} UTF-8 bytes without NUL")
-        elif not isinstance(key, KvpKey):
-            raise TypeError(f"key must be a str or KvpKey, got {type(key).__name__}")
-        return self.submit(_as_pairs, (key, value))
+        return self.submit(None, (key, value))
 
-    def submit(self, render: Render, item: Any) -> bool:
-        """Queue ``item``; the writer thread calls ``render(item)`` for its key/value pairs."""
+    def submit(self, render: Optional[Render], item: Any) -> bool:
+        """Queue ``item``; the writer thread calls ``render(item)`` for its key/value pairs
+        (``None``: ``item`` is one ``(key, value)`` pair)."""
         pending = self._pending
         if self._closed or len(pending) >= self._max_queue:
             self._lose_on_caller()
@@ -139,6 +151,8 @@ class KvpWriter:
         pending.append((render, item))
         if not self._wake.is_set():
             self._wake.set()
+        elif len(pending) == _MAX_BATCH:
+            self._hurry.set()
         return True
 
     def flush(self, timeout: Optional[float] = None) -> bool:
@@ -148,6 +162,7 @@ class KvpWriter:
         done = threading.Event()
         self._pending.append(done)
         self._wake.set()
+        self._hurry.set()
         return done.wait(timeout)
 
     def shutdown(self, timeout: Optional[float] = None) -> bool:
@@ -159,6 +174,7 @@ class KvpWriter:
             atexit.unregister(self._at_exit)
             self._pending.append(_STOP)
             self._wake.set()
+            self._hurry.set()
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
@@ -168,11 +184,18 @@ class KvpWriter:
     def _start_thread(self) -> None:
         self._pending: deque[Any] = deque()
         self._wake = threading.Event()
+        self._hurry = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kvp-writer", daemon=True)
         self._thread.start()
 
     def _after_fork_in_child(self) -> None:
         # The parent's thread did not come along, and the parent writes its own queue.
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            # A copy of the descriptor the parent's thread was writing with: while the child
+            # keeps it, the parent's flock stays held and both would wait for it forever.
+            with contextlib.suppress(OSError):
+                os.close(fd)
         self._state_lock = threading.Lock()
         if not self._closed:
             self._start_thread()
@@ -186,6 +209,8 @@ class KvpWriter:
             self._warn_once("internal", "KVP writer failed: %s", type(error).__name__)
         while True:
             self._wake.wait(_IDLE_WAKE_SECONDS)
+            self._hurry.wait(_LINGER_SECONDS)
+            self._hurry.clear()
             self._wake.clear()  # before draining: an append after this sets it again
             try:
                 if not self._drain():
@@ -195,7 +220,7 @@ class KvpWriter:
 
     def _drain(self) -> bool:
         while True:
-            entries: list[tuple[Render, Any]] = []
+            entries: list[tuple[Optional[Render], Any]] = []
             signal: Any = None
             while len(entries) < _MAX_BATCH:
                 try:
@@ -216,11 +241,14 @@ class KvpWriter:
             elif not entries:
                 return True
 
-    def _write_entries(self, entries: list[tuple[Render, Any]]) -> None:
+    def _write_entries(self, entries: list[tuple[Optional[Render], Any]]) -> None:
         blobs = []
         for render, item in entries:
             try:
-                blob = b"".join(encode_kvp_record(key, value) for key, value in render(item))
+                if render is None:
+                    blob = encode_kvp_record(*item)
+                else:
+                    blob = b"".join(encode_kvp_record(key, value) for key, value in render(item))
             except Exception as error:  # only the type: the message may quote the entry
                 self._lose(
                     1, "render", "a KVP entry could not be encoded (%s)", type(error).__name__
@@ -251,7 +279,7 @@ class KvpWriter:
                 "stale", "KVP pool %s: stale-data check failed: %s", self.path, error.strerror
             )
         finally:
-            os.close(fd)  # closing drops both locks
+            self._close(fd)  # closing drops both locks
 
     def _append(self, blobs: list[bytes]) -> None:
         fd = self._open()
@@ -263,8 +291,8 @@ class KvpWriter:
         try:
             self._lock(fd)
             start = self._aligned_end(fd)
-            data = b"".join(blobs)
-            while done < len(data):
+            data = memoryview(b"".join(blobs))
+            while done < len(data):  # one call, but a signal or a full disk may cut it short
                 done += os.write(fd, data[done:])
         except OSError as error:
             kept = self._keep_whole_entries(fd, start, done, blobs)
@@ -279,18 +307,23 @@ class KvpWriter:
             self._written += kept
             return
         finally:
-            os.close(fd)
+            self._close(fd)
         self._pool_error = None
         self._written += len(blobs)
 
     def _open(self) -> Optional[int]:
         try:
             # The mode applies only when the pool is created; umask can only narrow it.
-            return os.open(self.path, _OPEN_FLAGS, 0o600)
+            self._fd = os.open(self.path, _OPEN_FLAGS, 0o600)
+            return self._fd
         except OSError as error:
             self._pool_error = f"{error.strerror or error} ({self.path})"
             self._warn_once("open", "cannot open KVP pool %s: %s", self.path, error.strerror)
             return None
+
+    def _close(self, fd: int) -> None:
+        self._fd = None
+        os.close(fd)
 
     def _lock(self, fd: int) -> None:
         try:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     encode_kvp_record,
     read_kvp_pool,
 )
+from azure_core_tracing_opentelemetry.diagnostics.kvp_key import new_event_key, new_record_id
 from tests.opentelemetry.diagnostics.conftest import VM_ID
 
 RECORD_ID = "5b0e8f3a-7c1d-4e2f-9a3b-0c4d5e6f7a8b"
@@ -145,7 +148,7 @@ def test_wrong_types_are_type_errors() -> None:
     with pytest.raises(TypeError, match="key must be a str or KvpKey"):
         encode_kvp_record(1, "v")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="level must be one of"):
-        KvpKey("p", VM_ID, "VERBOSE", "n", RECORD_ID)
+        encode_kvp_record(KvpKey("p", VM_ID, "VERBOSE", "n", RECORD_ID), "v")
 
 
 def test_a_trailing_partial_record_is_ignored_and_reported(
@@ -211,10 +214,24 @@ def test_foreign_bytes_that_are_not_utf8_are_read_with_replacement(pool: Path) -
     assert only.key == "k\ufffd\ufffd" and only.value == "\ufffdv"
 
 
-def test_a_record_id_is_a_fresh_uuid4() -> None:
-    from azure_core_tracing_opentelemetry.diagnostics.kvp_key import new_event_key
+def test_record_ids_are_distinct_version_4_uuids() -> None:
+    ids = [new_event_key("p", VM_ID, "INFO", "n").record_id for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:500]:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122) and str(parsed) == text
 
-    first = new_event_key("p", VM_ID, "INFO", "n")
-    second = new_event_key("p", VM_ID, "INFO", "n")
-    assert first.record_id != second.record_id
-    assert uuid.UUID(first.record_id).version == 4
+
+def test_a_forked_child_draws_other_record_ids_than_its_parent() -> None:
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: harmless here
+        child = os.fork()
+    if child == 0:
+        os.write(write_end, new_record_id().encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(child, 0)
+    theirs = os.read(read_end, 100).decode()
+    os.close(read_end)
+    assert len(theirs) == 36 and theirs != new_record_id()

@@ -439,18 +439,24 @@ def test_four_processes_writing_at_once_leave_8000_whole_records(pool: Path) -> 
     assert order == {str(tag): list(range(2000)) for tag in range(4)}  # each in its own order
 
 
-def test_a_forked_child_writes_with_its_own_thread_and_nothing_twice(pool: Path) -> None:
+def test_a_forked_child_writes_with_its_own_thread_and_nothing_twice(
+    pool: Path, held_lock: int
+) -> None:
     kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
     kvp.write("parent-before-fork", "1")
+    time.sleep(0.1)  # the writer thread has the pool open and waits for the lock another holds
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: known, handled
         child = os.fork()
     if child == 0:
         code = 1
         try:
-            code = 0 if kvp.write("child", "2") and kvp.flush(5.0) else 3
+            code = 0 if kvp.write("child", "2") and kvp.flush(10.0) else 3
         finally:
             os._exit(code)
+    # Once the other agent lets go, the parent's thread locks the descriptor the child got a
+    # copy of; unless the child closed its copy, the lock would outlive the parent's batch.
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert kvp.flush(5.0) and kvp.shutdown(5.0)
