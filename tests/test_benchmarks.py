@@ -24,3 +24,21 @@ def test_benchmark_runs_and_reports_ratios_against_its_peers() -> None:
     for peer in ("plain method call", "hand-wired OpenTelemetry span", "transport alone"):
         assert f"(ratio against: {peer}" in out
     assert out.count("1.00x") >= 3
+
+
+def test_kvp_benchmark_runs_quickly_and_prints_its_tables() -> None:
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_kvp.py", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    out = result.stdout
+    assert "Writer throughput: 300 records" in out
+    assert "naive: open, flock, write, close per record" in out and "ours: KvpWriter" in out
+    assert "(ratios against: the naive writer" in out
+    for row in ("the caller's thread alone", "writer thread running too", "span dropped by the"):
+        assert f"+ KvpSpanProcessor: {row}" in out
+    assert "SDK provider, no processor" in out and "span records written" in out

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
+from azure_core_tracing_opentelemetry.diagnostics import read_kvp_pool
 from tests.otlp_receiver import OtlpReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +37,7 @@ def test_every_sample_is_covered_here() -> None:
         "otlp_exporter.py",
         "quickstart.py",
         "service_client.py",
+        "vm_provisioning.py",
     ]
 
 
@@ -104,3 +107,39 @@ def test_service_client_sample_shows_both_forms_and_the_failure() -> None:
     assert "SampleServiceClient.delete_item  [INTERNAL]" in out
     assert "exception=__main__.SampleServiceError" in out
     assert "(the caller still gets the error: 404" in out
+
+
+def test_vm_provisioning_sample_writes_the_layers_and_dumps_the_pool(tmp_path: Path) -> None:
+    pool, log = tmp_path / ".kvp_pool_1", tmp_path / "agent.log"
+    out = run_sample("vm_provisioning.py", "--pool", str(pool), "--log", str(log))
+    assert "layers: stderr, kvp, file" in out
+    dumped = out.split(f"KVP pool {pool}:\n", 1)[1].splitlines()
+    keys = [line.split("\t", 1)[0] for line in dumped]
+    names = [key.split("|")[3] for key in keys if key != "PROVISIONING_REPORT"]
+    # Off Azure, the library's own "VM id unreadable" warning is there too: leave it aside.
+    names = [name for name in names if not name.startswith("azure_core_tracing")]
+    assert names == [
+        "contoso-imds:ImdsClient.get_instance",
+        "vm_provisioning:user created",
+        "vm_provisioning:create_user",
+        "vm_provisioning:provision",
+        "vm_provisioning:provision",
+        "vm_provisioning:configure_ssh",
+        "vm_provisioning:provision",
+    ]
+    report = dumped[keys.index("PROVISIONING_REPORT")].split("\t", 1)[1]
+    assert re.fullmatch(
+        r"result=success\|agent=vm-provisioning-sample/1\.0\|pps_type=None\|vm_id=[0-9a-f-]{36}"
+        r"\|timestamp=[0-9T:.-]+\+00:00\|steps=3",
+        report,
+    )
+    assert len(read_kvp_pool(pool)) == len(dumped)
+    assert "password authentication stays disabled" in log.read_text()
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_vm_provisioning_sample_cleans_up_its_temporary_folder() -> None:
+    out = run_sample("vm_provisioning.py")
+    folder = Path(out.split("KVP pool ", 1)[1].split(":", 1)[0]).parent
+    assert "PROVISIONING_REPORT\tresult=success" in out
+    assert not folder.exists()

@@ -1,0 +1,217 @@
+"""The KVP layer: finished spans, their events and log records become KVP records.
+
+Values, times in UTC with milliseconds:
+
+- span: ``Start: <time> | End: <time> | Status: <UNSET|OK|ERROR> | TraceId: <32 hex> |
+  SpanId: <16 hex>`` (on one line)
+- event: ``Time: <time> | Event: message=<text>[, <name>=<value>…] | TraceId: … | SpanId: …``,
+  the ids of the span it happened in (zeros for a log record made outside any span).
+
+An event or log record carrying ``health_report`` is written as the ``PROVISIONING_REPORT``
+record instead, whatever the filter says. On the caller's thread there is only a filter look-up
+and a queue append; records are rendered on the writer's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Optional, Union
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace as otel_trace
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.trace import StatusCode
+
+from azure_core_tracing_opentelemetry.diagnostics.filter import EnvFilter, Level, span_target
+from azure_core_tracing_opentelemetry.diagnostics.kvp_key import KvpKey, new_event_key
+from azure_core_tracing_opentelemetry.diagnostics.kvp_record import VALUE_CHUNK_MAX_BYTES
+from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import KvpWriter
+from azure_core_tracing_opentelemetry.diagnostics.report import (
+    HEALTH_REPORT_FIELD,
+    PROVISIONING_REPORT_KEY,
+)
+from azure_core_tracing_opentelemetry.diagnostics.timestamps import ns_to_ms, utc_iso_ms
+from azure_core_tracing_opentelemetry.diagnostics.utf8 import utf8_boundary
+
+Pair = tuple[Union[str, KvpKey], str]
+_EXCEPTION_EVENT = "exception"
+_LEVEL_ATTRIBUTE = "level"
+_STANDARD_RECORD_FIELDS = frozenset(
+    [*logging.LogRecord("", 0, "", 0, "", (), None).__dict__, "message", "asctime", "taskName"]
+)
+# An enum's .name is a descriptor call; these run for every record.
+_LEVEL_NAMES = {level: level.name for level in Level}
+_STATUS_NAMES = {code: code.name for code in StatusCode}
+_log = logging.getLogger(__name__)
+_report_cut_warned = threading.Event()
+
+
+class KvpSpanProcessor(SpanProcessor):
+    """Writes each finished span, and each of its events, through ``writer``."""
+
+    def __init__(self, writer: KvpWriter, filter: Optional[EnvFilter] = None) -> None:
+        if not isinstance(writer, KvpWriter):
+            raise TypeError(f"writer must be a KvpWriter, got {type(writer).__name__}")
+        if filter is not None and not isinstance(filter, EnvFilter):
+            raise TypeError(f"filter must be an EnvFilter or None, got {type(filter).__name__}")
+        self._writer = writer
+        self._filter = filter
+
+    def on_end(self, span: ReadableSpan) -> None:
+        selected = self._filter
+        # A span the filter drops may still hold a health report (which passes any filter) or
+        # an event it lets through: those spans go too, and their events are sorted out later.
+        if (
+            selected is None
+            or selected.enabled(span_target(span), _span_level(span))
+            or span.events
+        ):
+            self._writer.submit(self._render, span)
+
+    def shutdown(self) -> None:
+        """Write what this processor queued; the writer itself stays up (its owner stops it)."""
+        self._writer.flush(5.0)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._writer.flush(timeout_millis / 1000)
+
+    def _render(self, span: ReadableSpan) -> Iterator[Pair]:
+        writer, selected = self._writer, self._filter
+        target = span_target(span)
+        ids = _ids(span.context.trace_id, span.context.span_id) if span.context else _ids(0, 0)
+        for event in span.events:
+            attributes = event.attributes or {}
+            report = attributes.get(HEALTH_REPORT_FIELD)
+            if report is not None:
+                yield _report_pair(report)
+                continue
+            level = _event_level(event)
+            if selected is None or selected.enabled(target, level):
+                key = new_event_key(
+                    writer.event_prefix, writer.vm_id, _LEVEL_NAMES[level], f"{target}:{event.name}"
+                )
+                fields = [item for item in attributes.items() if item[0] != _LEVEL_ATTRIBUTE]
+                text = _message(event.name, fields)
+                yield key, f"Time: {utc_iso_ms(ns_to_ms(event.timestamp))} | Event: {text} | {ids}"
+        level = _span_level(span)
+        if selected is None or selected.enabled(target, level):
+            key = new_event_key(
+                writer.event_prefix, writer.vm_id, _LEVEL_NAMES[level], f"{target}:{span.name}"
+            )
+            start, end = ns_to_ms(span.start_time or 0), ns_to_ms(span.end_time or 0)
+            status = _STATUS_NAMES[span.status.status_code]
+            yield (
+                key,
+                (f"Start: {utc_iso_ms(start)} | End: {utc_iso_ms(end)} | Status: {status} | {ids}"),
+            )
+
+
+class KvpLogHandler(logging.Handler):
+    """Writes ``logging`` records as KVP events, tied to the current span when there is one."""
+
+    def __init__(
+        self, writer: KvpWriter, filter: Optional[EnvFilter] = None, level: int = logging.NOTSET
+    ) -> None:
+        if not isinstance(writer, KvpWriter):
+            raise TypeError(f"writer must be a KvpWriter, got {type(writer).__name__}")
+        if filter is not None and not isinstance(filter, EnvFilter):
+            raise TypeError(f"filter must be an EnvFilter or None, got {type(filter).__name__}")
+        super().__init__(level)
+        self._writer = writer
+        self._directives = filter  # not self.filter: that is logging.Filterer's method
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            selected = self._directives
+            if (
+                selected is not None
+                and HEALTH_REPORT_FIELD not in record.__dict__
+                and not selected.enabled(record.name, Level.from_logging(record.levelno))
+            ):
+                return
+            context = otel_trace.get_current_span(otel_context.get_current()).get_span_context()
+            # The message is made now, as logging's QueueHandler does: its arguments may change.
+            message = record.getMessage()
+            self._writer.submit(_render_record, (self._writer, record, message, context))
+        except Exception:
+            self.handleError(record)
+
+
+def _render_record(item: tuple[KvpWriter, logging.LogRecord, str, Any]) -> Iterator[Pair]:
+    writer, record, message, context = item
+    report = record.__dict__.get(HEALTH_REPORT_FIELD)
+    if report is not None:
+        yield _report_pair(report)
+        return
+    level = Level.from_logging(record.levelno)
+    fields = [
+        (name, value)
+        for name, value in record.__dict__.items()
+        if name not in _STANDARD_RECORD_FIELDS
+    ]
+    if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1]
+        fields.append(("exception", f"{type(error).__name__}: {error}"))
+    key = new_event_key(
+        writer.event_prefix,
+        writer.vm_id,
+        _LEVEL_NAMES[level],
+        f"{record.name}:{record.funcName or 'log'}",
+    )
+    ids = _ids(context.trace_id, context.span_id)
+    time = utc_iso_ms(int(record.created * 1000))
+    yield key, f"Time: {time} | Event: {_message(message, fields)} | {ids}"
+
+
+def _report_pair(report: object) -> Pair:
+    """The report as one record: the host reads only the key ``PROVISIONING_REPORT``."""
+    text = str(report)
+    encoded = text.encode("utf-8", "replace")
+    if len(encoded) > VALUE_CHUNK_MAX_BYTES:
+        text = encoded[: utf8_boundary(encoded, VALUE_CHUNK_MAX_BYTES)].decode("utf-8")
+        if not _report_cut_warned.is_set():
+            _report_cut_warned.set()
+            _log.warning(
+                "a health report of %d bytes was cut to the %d the host reads",
+                len(encoded),
+                VALUE_CHUNK_MAX_BYTES,
+            )
+    return PROVISIONING_REPORT_KEY, text
+
+
+def _span_level(span: ReadableSpan) -> Level:
+    return Level.ERROR if span.status.status_code is StatusCode.ERROR else Level.INFO
+
+
+def _event_level(event: Event) -> Level:
+    declared = (event.attributes or {}).get(_LEVEL_ATTRIBUTE)
+    if isinstance(declared, str):
+        try:
+            level = Level.parse(declared)
+        except ValueError:
+            level = Level.OFF
+        if level is not Level.OFF:
+            return level
+    return Level.ERROR if event.name == _EXCEPTION_EVENT else Level.INFO
+
+
+def _message(text: str, fields: Iterable[tuple[str, Any]]) -> str:
+    return ", ".join([f"message={text}", *(f"{name}={_text(value)}" for name, value in fields)])
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_text(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}={_text(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _ids(trace_id: int, span_id: int) -> str:
+    return f"TraceId: {trace_id:032x} | SpanId: {span_id:016x}"

@@ -1,0 +1,401 @@
+"""``KvpWriter``: appends KVP records to a pool from a background thread, in batches, under lock.
+
+The caller's thread only appends to a bounded queue. The writer thread renders entries into
+records, takes the pool's exclusive ``flock`` (the lock cloud-init and azure-init take) and a
+POSIX ``lockf`` (the lock ``hv_kvp_daemon`` takes while it rewrites the pool), appends the
+batch with one ``write``, and lets go. Nothing it does raises into the application: a failure
+is counted in ``dropped`` and logged once per kind as a WARNING.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import logging
+import os
+import stat
+import threading
+import weakref
+from collections import deque
+from collections.abc import Iterable
+from typing import Any, Callable, Optional, Union
+
+from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
+    DEFAULT_EVENT_PREFIX,
+    PRODUCT_UUID_PATH,
+    KvpKey,
+    check_event_prefix,
+    read_vm_id,
+)
+from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
+    KEY_MAX_BYTES,
+    RECORD_BYTES,
+    encode_kvp_record,
+)
+
+DEFAULT_KVP_POOL_PATH = "/var/lib/hyperv/.kvp_pool_1"
+PROC_STAT_PATH = "/proc/stat"
+Render = Callable[[Any], Iterable[tuple[Union[str, KvpKey], str]]]
+"""Turns a queued item into ``(key, value)`` pairs, on the writer thread."""
+
+_MAX_BATCH = 256  # entries per lock hold: keeps hv_kvp_daemon's wait short
+_IDLE_WAKE_SECONDS = 1.0
+# After the first entry, wait this long for more (unless a flush or a full batch comes first):
+# waking per entry would cost every caller a thread switch, and records are not urgent.
+_LINGER_SECONDS = 0.05
+_ASCII_KEY_MAX = KEY_MAX_BYTES  # an ASCII key of this many characters has as many bytes
+_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+_STOP = object()
+_log = logging.getLogger(__name__)
+_live_writers: weakref.WeakSet[KvpWriter] = weakref.WeakSet()
+
+
+def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
+    """Seconds since the epoch at which the system booted (``btime``), or None if unknown."""
+    try:
+        with open(path, encoding="ascii") as file:
+            for line in file:
+                if line.startswith("btime "):
+                    return float(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_key(key: object) -> None:
+    if isinstance(key, str):
+        if not key or "\x00" in key or len(key.encode("utf-8", "replace")) > KEY_MAX_BYTES:
+            raise ValueError(f"key must be 1 to {KEY_MAX_BYTES} UTF-8 bytes without NUL")
+    elif not isinstance(key, KvpKey):
+        raise TypeError(f"key must be a str or KvpKey, got {type(key).__name__}")
+
+
+class KvpWriter:
+    """Appends records to the KVP pool at ``path`` from a daemon thread; see ``dropped``."""
+
+    def __init__(
+        self,
+        path: Union[str, os.PathLike[str]] = DEFAULT_KVP_POOL_PATH,
+        *,
+        event_prefix: str = DEFAULT_EVENT_PREFIX,
+        vm_id: Optional[str] = None,
+        product_uuid_path: str = PRODUCT_UUID_PATH,
+        boot_time: Optional[float] = None,
+        max_queue: int = 10_000,
+        exit_timeout: float = 5.0,
+    ) -> None:
+        if isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1:
+            raise ValueError(f"max_queue must be a positive int, got {max_queue!r}")
+        if vm_id is not None and (not isinstance(vm_id, str) or "|" in vm_id or "\x00" in vm_id):
+            raise ValueError(f"vm_id must be a str without '|' or NUL, got {vm_id!r}")
+        self.path = os.fspath(path)
+        """The pool file."""
+        self.event_prefix = check_event_prefix(event_prefix)
+        """The first field of every event key."""
+        self.vm_id = read_vm_id(product_uuid_path) if vm_id is None else vm_id
+        """The second field of every event key."""
+        self._boot_time = boot_time
+        self._max_queue = max_queue
+        self._exit_timeout = exit_timeout
+        self._closed = False
+        self._dropped = 0
+        self._written = 0
+        self._pool_error: Optional[str] = None
+        self._fd: Optional[int] = None  # the pool, while the writer thread has it open
+        self._warned: set[str] = set()
+        self._state_lock = threading.Lock()
+        self._start_thread()
+        atexit.register(self._at_exit)
+        _live_writers.add(self)
+
+    @property
+    def dropped(self) -> int:
+        """Entries lost (full queue, closed writer, or a pool that could not be written).
+
+        An entry is what one call queued: a ``write``, a span with its events, a log record.
+        """
+        return self._dropped
+
+    @property
+    def written(self) -> int:
+        """Entries appended to the pool so far."""
+        return self._written
+
+    @property
+    def pool_error(self) -> Optional[str]:
+        """Why the last attempt to open or write the pool failed; None after a success."""
+        return self._pool_error
+
+    def write(self, key: Union[str, KvpKey], value: str) -> bool:
+        """Queue one key and value (split over records if long); False if it was dropped."""
+        # Checked here, not on the writer thread, so a bad key fails where it was made.
+        if (
+            type(key) is not str
+            or not 0 < len(key) <= _ASCII_KEY_MAX
+            or not key.isascii()
+            or "\x00" in key
+        ):
+            _check_key(key)
+        if type(value) is not str:
+            raise TypeError(f"value must be a str, got {type(value).__name__}")
+        return self.submit(None, (key, value))
+
+    def submit(self, render: Optional[Render], item: Any) -> bool:
+        """Queue ``item``; the writer thread calls ``render(item)`` for its key/value pairs
+        (``None``: ``item`` is one ``(key, value)`` pair)."""
+        pending = self._pending
+        if self._closed or len(pending) >= self._max_queue:
+            self._lose_on_caller()
+            return False
+        pending.append((render, item))
+        if not self._wake.is_set():
+            self._wake.set()
+        elif len(pending) == _MAX_BATCH:
+            self._hurry.set()
+        return True
+
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Wait until everything queued before this call is written or dropped."""
+        if not self._thread.is_alive():
+            return not self._pending
+        done = threading.Event()
+        self._pending.append(done)
+        self._wake.set()
+        self._hurry.set()
+        return done.wait(timeout)
+
+    def shutdown(self, timeout: Optional[float] = None) -> bool:
+        """Write what is queued, stop the thread and refuse (count) later entries."""
+        with self._state_lock:
+            already = self._closed
+            self._closed = True
+        if not already:
+            atexit.unregister(self._at_exit)
+            self._pending.append(_STOP)
+            self._wake.set()
+            self._hurry.set()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _at_exit(self) -> None:
+        self.shutdown(self._exit_timeout)
+
+    def _start_thread(self) -> None:
+        self._pending: deque[Any] = deque()
+        self._wake = threading.Event()
+        self._hurry = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kvp-writer", daemon=True)
+        self._thread.start()
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's thread did not come along, and the parent writes its own queue.
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            # A copy of the descriptor the parent's thread was writing with: while the child
+            # keeps it, the parent's flock stays held and both would wait for it forever.
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._state_lock = threading.Lock()
+        if not self._closed:
+            self._start_thread()
+
+    # --- the writer thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._prepare_pool()
+        except Exception as error:
+            self._warn_once("internal", "KVP writer failed: %s", type(error).__name__)
+        while True:
+            self._wake.wait(_IDLE_WAKE_SECONDS)
+            self._hurry.wait(_LINGER_SECONDS)
+            self._hurry.clear()
+            self._wake.clear()  # before draining: an append after this sets it again
+            try:
+                if not self._drain():
+                    return
+            except Exception as error:  # a bug must not stop the thread: count, say once
+                self._warn_once("internal", "KVP writer failed: %s", type(error).__name__)
+
+    def _drain(self) -> bool:
+        while True:
+            entries: list[tuple[Optional[Render], Any]] = []
+            signal: Any = None
+            while len(entries) < _MAX_BATCH:
+                try:
+                    item = self._pending.popleft()
+                except IndexError:
+                    break
+                if type(item) is tuple:
+                    entries.append(item)
+                else:
+                    signal = item  # a flush marker or _STOP: write what came before it first
+                    break
+            if entries:
+                self._write_entries(entries)
+            if signal is _STOP:
+                return False
+            if signal is not None:
+                signal.set()
+            elif not entries:
+                return True
+
+    def _write_entries(self, entries: list[tuple[Optional[Render], Any]]) -> None:
+        blobs = []
+        for render, item in entries:
+            try:
+                if render is None:
+                    blob = encode_kvp_record(*item)
+                else:
+                    blob = b"".join(encode_kvp_record(key, value) for key, value in render(item))
+            except Exception as error:  # only the type: the message may quote the entry
+                self._lose(
+                    1, "render", "a KVP entry could not be encoded (%s)", type(error).__name__
+                )
+                continue
+            if blob:
+                blobs.append(blob)
+        if blobs:
+            self._append(blobs)
+
+    def _prepare_pool(self) -> None:
+        """Create the pool (0600) and, under the lock, empty it if it is from an earlier boot."""
+        fd = self._open()
+        if fd is None:
+            return
+        try:
+            self._lock(fd)
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and info.st_size:
+                boot = self._boot_time
+                if boot is None:
+                    boot = boot_time_from_proc_stat()
+                if boot is not None and info.st_mtime < boot:
+                    os.ftruncate(fd, 0)
+                    _log.info("emptied KVP pool %s: last written before this boot", self.path)
+        except OSError as error:
+            self._warn_once(
+                "stale", "KVP pool %s: stale-data check failed: %s", self.path, error.strerror
+            )
+        finally:
+            self._close(fd)  # closing drops both locks
+
+    def _append(self, blobs: list[bytes]) -> None:
+        fd = self._open()
+        if fd is None:
+            self._lose(len(blobs), None, "")
+            return
+        start = 0
+        done = 0
+        try:
+            self._lock(fd)
+            start = self._aligned_end(fd)
+            data = memoryview(b"".join(blobs))
+            while done < len(data):  # one call, but a signal or a full disk may cut it short
+                done += os.write(fd, data[done:])
+        except OSError as error:
+            kept = self._keep_whole_entries(fd, start, done, blobs)
+            self._pool_error = f"{error.strerror or error} ({self.path})"
+            self._lose(
+                len(blobs) - kept,
+                "write",
+                "cannot write KVP pool %s: %s",
+                self.path,
+                error.strerror,
+            )
+            self._written += kept
+            return
+        finally:
+            self._close(fd)
+        self._pool_error = None
+        self._written += len(blobs)
+
+    def _open(self) -> Optional[int]:
+        try:
+            # The mode applies only when the pool is created; umask can only narrow it.
+            self._fd = os.open(self.path, _OPEN_FLAGS, 0o600)
+            return self._fd
+        except OSError as error:
+            self._pool_error = f"{error.strerror or error} ({self.path})"
+            self._warn_once("open", "cannot open KVP pool %s: %s", self.path, error.strerror)
+            return None
+
+    def _close(self, fd: int) -> None:
+        self._fd = None
+        os.close(fd)
+
+    def _lock(self, fd: int) -> None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+        except OSError as error:
+            # A file system without locks: a single O_APPEND write still lands whole.
+            self._warn_once("lock", "cannot lock KVP pool %s: %s", self.path, error.strerror)
+
+    def _aligned_end(self, fd: int) -> int:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return 0
+        extra = info.st_size % RECORD_BYTES
+        if extra:
+            # Appending after a torn record would shift every later record for the host.
+            os.ftruncate(fd, info.st_size - extra)
+            self._warn_once(
+                "torn",
+                "KVP pool %s ended in %d bytes of a torn record; removed them",
+                self.path,
+                extra,
+            )
+        return info.st_size - extra
+
+    def _keep_whole_entries(self, fd: int, start: int, done: int, blobs: list[bytes]) -> int:
+        kept = 0
+        end = 0
+        for blob in blobs:
+            if end + len(blob) > done:
+                break
+            end += len(blob)
+            kept += 1
+        if end != done:
+            with contextlib.suppress(OSError):  # a device (not a file) keeps nothing anyway
+                os.ftruncate(fd, start + end)  # take back the piece of an entry
+        return kept
+
+    def _lose(self, count: int, kind: Optional[str], message: str, *args: Any) -> None:
+        with self._state_lock:
+            self._dropped += count
+        if kind is not None:
+            self._warn_once(kind, message + "; records are dropped", *args)
+
+    def _lose_on_caller(self) -> None:
+        with self._state_lock:
+            self._dropped += 1
+            kind = "closed" if self._closed else "full"
+            first = kind not in self._warned
+            self._warned.add(kind)
+        if first:  # marked before logging: a KVP log handler calling back in stays quiet
+            if kind == "closed":
+                _log.warning("KVP writer for %s is shut down; records are dropped", self.path)
+            else:
+                _log.warning(
+                    "KVP writer queue for %s is full (%d); records are dropped",
+                    self.path,
+                    self._max_queue,
+                )
+
+    def _warn_once(self, kind: str, message: str, *args: Any) -> None:
+        with self._state_lock:
+            first = kind not in self._warned
+            self._warned.add(kind)
+        if first:
+            _log.warning(message, *args)
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_live_writers):
+        writer._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

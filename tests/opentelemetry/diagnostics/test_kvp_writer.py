@@ -1,0 +1,463 @@
+from __future__ import annotations
+
+import fcntl
+import gc
+import logging
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azure_core_tracing_opentelemetry.diagnostics import (
+    DEFAULT_KVP_POOL_PATH,
+    RECORD_BYTES,
+    ZERO_GUID,
+    KvpWriter,
+    encode_kvp_record,
+    read_kvp_pool,
+)
+from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import boot_time_from_proc_stat
+from tests.opentelemetry.diagnostics.conftest import DIAGNOSTICS_LOGGER, VM_ID
+
+
+def run_python(
+    script: str, *args: str, prefix: Iterable[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", textwrap.dedent(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def warnings_from(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith(DIAGNOSTICS_LOGGER)
+    ]
+
+
+@pytest.fixture
+def held_lock(pool: Path) -> Iterator[int]:
+    """Another agent holding the pool's flock, so the writer thread waits."""
+    fd = os.open(pool, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    yield fd
+    os.close(fd)
+
+
+def test_the_default_pool_is_the_one_hv_kvp_daemon_reads() -> None:
+    assert DEFAULT_KVP_POOL_PATH == "/var/lib/hyperv/.kvp_pool_1"
+
+
+def test_every_record_is_whole_and_the_file_a_multiple_of_the_record_size(
+    pool: Path, writer: KvpWriter
+) -> None:
+    for index in range(300):  # more than one batch
+        writer.write(f"key-{index}", "v" * (index * 7))
+    assert writer.flush(5.0)
+    size = pool.stat().st_size
+    chunks = sum(max(1, -(-index * 7 // 1022)) for index in range(300))  # ceil(bytes / 1022)
+    assert size % RECORD_BYTES == 0 and size // RECORD_BYTES == chunks == 460
+    records = read_kvp_pool(pool, join_chunks=True)
+    assert [(r.key, r.value) for r in records] == [(f"key-{i}", "v" * (i * 7)) for i in range(300)]
+    assert (writer.written, writer.dropped, writer.pool_error) == (300, 0, None)
+
+
+def test_chunks_written_to_a_real_pool_rejoin_exactly(pool: Path, writer: KvpWriter) -> None:
+    values = ["x" * 2100, "é€😀" * 200, "short"]  # 2100 bytes, 1800 bytes, 5 bytes
+    for value in values:
+        writer.write("event-" + str(len(value)), value)
+    assert writer.flush(5.0)
+    assert [r.key for r in read_kvp_pool(pool)] == [
+        "event-2100|0",
+        "event-2100|1",
+        "event-2100|2",
+        "event-600|0",
+        "event-600|1",
+        "event-5",
+    ]
+    joined = read_kvp_pool(pool, join_chunks=True)
+    assert [(r.key, r.value, r.chunks) for r in joined] == [
+        ("event-2100", values[0], 3),
+        ("event-600", values[1], 2),
+        ("event-5", "short", 1),
+    ]
+
+
+def test_a_missing_pool_is_created_with_mode_0600_whatever_the_umask(pool: Path) -> None:
+    old = os.umask(0)  # the widest umask: only the mode passed to open counts
+    try:
+        kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+        assert kvp.flush(5.0)
+    finally:
+        os.umask(old)
+    kvp.shutdown(5.0)
+    assert stat.S_IMODE(pool.stat().st_mode) == 0o600
+
+
+def test_an_existing_pool_keeps_its_mode(pool: Path) -> None:
+    pool.touch(mode=0o644)
+    os.chmod(pool, 0o644)
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    kvp.write("k", "v")
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    assert stat.S_IMODE(pool.stat().st_mode) == 0o644
+
+
+def test_a_pool_from_before_this_boot_is_emptied_at_start(pool: Path) -> None:
+    pool.write_bytes(encode_kvp_record("old", "from the last boot") * 3)
+    now = time.time()
+    os.utime(pool, (now - 3600, now - 3600))
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=now - 60)  # booted a minute ago
+    kvp.write("new", "this boot")
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    assert [(r.key, r.value) for r in read_kvp_pool(pool)] == [("new", "this boot")]
+
+
+def test_a_pool_written_since_this_boot_is_kept(pool: Path) -> None:
+    pool.write_bytes(encode_kvp_record("earlier", "this boot"))
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=time.time() - 60)
+    kvp.write("later", "this boot too")
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    assert [r.key for r in read_kvp_pool(pool)] == ["earlier", "later"]
+
+
+def test_the_boot_time_comes_from_proc_stat(tmp_path: Path) -> None:
+    real = boot_time_from_proc_stat()
+    assert real is not None and 0 < real < time.time()
+    fake = tmp_path / "stat"
+    fake.write_text("cpu  1 2 3\nbtime 1700000000\nprocesses 5\n")
+    assert boot_time_from_proc_stat(str(fake)) == 1700000000.0
+    fake.write_text("cpu  1 2 3\n")
+    assert boot_time_from_proc_stat(str(fake)) is None
+    assert boot_time_from_proc_stat(str(tmp_path / "absent")) is None
+
+
+def test_a_missing_directory_costs_records_not_the_application(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kvp = KvpWriter(tmp_path / "no" / "such" / "dir" / ".kvp_pool_1", vm_id=VM_ID, boot_time=0.0)
+    for _ in range(3):
+        assert kvp.write("k", "v")  # queued: the application is not told
+        assert kvp.flush(5.0)
+    assert kvp.shutdown(5.0)
+    assert (kvp.written, kvp.dropped) == (0, 3)
+    assert kvp.pool_error is not None and "No such file or directory" in kvp.pool_error
+    [warning] = warnings_from(caplog)
+    assert "cannot open KVP pool" in warning and "No such file or directory" in warning
+
+
+def test_an_unwritable_pool_costs_records_not_the_application(tmp_path: Path) -> None:
+    # As root, file modes bind nobody; setpriv drops the capabilities that let root through,
+    # so the kernel's own permission check refuses the open (EACCES), as for any agent.
+    pool = tmp_path / ".kvp_pool_1"
+    pool.write_bytes(b"")
+    pool.chmod(0o400)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        assert setpriv is not None, "setpriv (util-linux) is needed to test EACCES as root"
+        prefix = [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--"]
+    result = run_python(
+        """
+        import logging, sys
+        logging.basicConfig(format="%(levelname)s %(name)s %(message)s")
+        from azure_core_tracing_opentelemetry.diagnostics import KvpWriter
+        writer = KvpWriter(sys.argv[1], vm_id="vm", boot_time=0.0)
+        for _ in range(5):
+            writer.write("k", "v")
+        print("flushed", writer.flush(10), "dropped", writer.dropped, "written", writer.written)
+        print("the application goes on")
+        """,
+        str(pool),
+        prefix=prefix,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "flushed True dropped 5 written 0" in result.stdout
+    assert "the application goes on" in result.stdout
+    warning_lines = [line for line in result.stderr.splitlines() if line.startswith("WARNING")]
+    assert len(warning_lines) == 1, result.stderr
+    assert "cannot open KVP pool" in warning_lines[0] and "Permission denied" in warning_lines[0]
+    assert "Traceback" not in result.stderr
+    assert pool.stat().st_size == 0
+
+
+def test_a_full_disk_costs_records_not_the_application(caplog: pytest.LogCaptureFixture) -> None:
+    # /dev/full is the kernel's own full disk: every write to it fails with ENOSPC.
+    kvp = KvpWriter("/dev/full", vm_id=VM_ID, boot_time=0.0)
+    for _ in range(4):
+        kvp.write("k", "v")
+        assert kvp.flush(5.0)
+    assert kvp.shutdown(5.0)
+    assert (kvp.written, kvp.dropped) == (0, 4)
+    [warning] = warnings_from(caplog)
+    assert "cannot write KVP pool /dev/full" in warning and "No space left on device" in warning
+
+
+def test_a_write_cut_short_keeps_whole_entries_only(pool: Path) -> None:
+    # The kernel's file-size limit (RLIMIT_FSIZE) stops a write part-way, as a filling disk
+    # does: the writer must take back the piece so the pool stays whole records.
+    result = run_python(
+        """
+        import fcntl, os, resource, signal, sys
+        from azure_core_tracing_opentelemetry.diagnostics import KvpWriter
+        path = sys.argv[1]
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        limit = 2560 * 3 + 1000
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        other = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(other, fcntl.LOCK_EX)  # hold the writer back so all five go in one batch
+        writer = KvpWriter(path, vm_id="vm", boot_time=0.0)
+        for index in range(5):
+            writer.write(f"k{index}", "v")
+        fcntl.flock(other, fcntl.LOCK_UN)
+        writer.flush(10)
+        print(writer.written, writer.dropped, os.path.getsize(path))
+        """,
+        str(pool),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "2", str(3 * RECORD_BYTES)]
+    assert "File too large" in result.stderr and result.stderr.count("WARNING") <= 1
+    assert [r.key for r in read_kvp_pool(pool)] == ["k0", "k1", "k2"]
+
+
+def test_a_full_queue_drops_and_warns_once(
+    pool: Path, held_lock: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0, max_queue=5)
+    accepted = [kvp.write(f"k{i}", "v") for i in range(20)]  # the writer waits for the lock
+    assert accepted == [True] * 5 + [False] * 15
+    assert kvp.dropped == 15
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    assert [r.key for r in read_kvp_pool(pool)] == [f"k{i}" for i in range(5)]
+    [warning] = warnings_from(caplog)
+    assert "queue" in warning and "full" in warning
+
+
+def test_flush_times_out_while_another_agent_holds_the_lock(pool: Path, held_lock: int) -> None:
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    kvp.write("k", "v")
+    assert kvp.flush(0.2) is False
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    assert kvp.written == 1
+
+
+def test_a_torn_record_at_the_end_is_removed_before_appending(
+    pool: Path, writer: KvpWriter, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool.write_bytes(encode_kvp_record("whole", "1") + b"torn" * 25)
+    writer.write("next", "2")
+    assert writer.flush(5.0)
+    assert pool.stat().st_size == 2 * RECORD_BYTES
+    assert [r.key for r in read_kvp_pool(pool)] == ["whole", "next"]
+    [warning] = warnings_from(caplog)
+    assert "100 bytes of a torn record" in warning
+
+
+def test_after_shutdown_entries_are_counted_as_dropped_with_one_warning(
+    pool: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    kvp.write("before", "1")
+    assert kvp.shutdown(5.0)
+    assert kvp.shutdown(5.0)  # again: harmless
+    assert kvp.write("after", "2") is False and kvp.write("after", "3") is False
+    assert kvp.flush(1.0)
+    assert (kvp.written, kvp.dropped) == (1, 2)
+    assert [r.key for r in read_kvp_pool(pool)] == ["before"]
+    [warning] = warnings_from(caplog)
+    assert "shut down" in warning
+
+
+def test_shutdown_unregisters_the_exit_hook_so_the_writer_can_be_freed(pool: Path) -> None:
+    kept = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    kept_ref = weakref.ref(kept)
+    freed = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    freed_ref = weakref.ref(freed)
+    freed.shutdown(5.0)
+    del kept, freed
+    gc.collect()
+    assert freed_ref() is None
+    still = kept_ref()  # the exit hook holds it until shutdown
+    assert still is not None
+    still.shutdown(5.0)
+
+
+def test_what_is_queued_is_written_at_interpreter_exit(pool: Path) -> None:
+    result = run_python(
+        """
+        import sys
+        from azure_core_tracing_opentelemetry.diagnostics import KvpWriter
+        writer = KvpWriter(sys.argv[1], vm_id="vm", boot_time=0.0)
+        for index in range(500):
+            writer.write(f"k{index}", "v" * 100)
+        # no flush, no shutdown: the exit hook does it
+        """,
+        str(pool),
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(read_kvp_pool(pool)) == 500
+
+
+def test_an_entry_that_cannot_be_rendered_is_counted_and_the_writer_goes_on(
+    pool: Path, writer: KvpWriter, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(item: Any) -> Iterable[tuple[str, str]]:
+        raise RuntimeError("secret=hunter2")
+
+    for _ in range(2):
+        assert writer.submit(broken, None)
+    writer.write("fine", "1")
+    assert writer.flush(5.0)
+    assert (writer.written, writer.dropped) == (1, 2)
+    [warning] = warnings_from(caplog)
+    assert "RuntimeError" in warning and "hunter2" not in caplog.text
+
+
+def test_bad_arguments_are_rejected_on_the_callers_thread(pool: Path, writer: KvpWriter) -> None:
+    with pytest.raises(TypeError, match="value must be a str"):
+        writer.write("k", 1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="key must be a str or KvpKey"):
+        writer.write(b"k", "v")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="1 to 254"):
+        writer.write("k" * 255, "v")
+    with pytest.raises(ValueError, match="1 to 254"):
+        writer.write("a\x00b", "v")
+    with pytest.raises(ValueError, match="max_queue"):
+        KvpWriter(pool, max_queue=0)
+    with pytest.raises(ValueError, match="vm_id"):
+        KvpWriter(pool, vm_id="a|b")
+    with pytest.raises(ValueError, match="event_prefix"):
+        KvpWriter(pool, vm_id=VM_ID, event_prefix="a|b")
+    with pytest.raises(TypeError, match="event_prefix"):
+        KvpWriter(pool, vm_id=VM_ID, event_prefix="")
+    assert writer.dropped == 0
+
+
+def test_the_vm_id_is_the_lowercased_product_uuid_or_the_zero_guid(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    product_uuid = tmp_path / "product_uuid"
+    product_uuid.write_text("4C4C4544-0042-3510-8052-B4C04F4D4E31\n")
+    pool = tmp_path / "pool"
+    made = KvpWriter(pool, product_uuid_path=str(product_uuid), boot_time=0.0)
+    assert made.vm_id == "4c4c4544-0042-3510-8052-b4c04f4d4e31"
+    made.shutdown(5.0)
+    assert not warnings_from(caplog)
+    for content in (None, b"not a uuid", b"\xff\xfe" * 1000):
+        if content is None:
+            product_uuid.unlink()
+        else:
+            product_uuid.write_bytes(content)
+        made = KvpWriter(pool, product_uuid_path=str(product_uuid), boot_time=0.0)
+        assert made.vm_id == ZERO_GUID
+        made.shutdown(5.0)
+    assert len(warnings_from(caplog)) == 3
+    assert all("VM id unreadable" in w for w in warnings_from(caplog))
+
+
+def test_many_threads_write_whole_records(pool: Path) -> None:
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0, max_queue=100_000)
+
+    def work(thread: int) -> None:
+        for index in range(500):
+            kvp.write(f"t{thread}-{index}", f"{thread}:{index}:" + "é" * (index % 700))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert kvp.flush(10.0) and kvp.shutdown(5.0)
+    records = read_kvp_pool(pool, join_chunks=True)
+    assert len(records) == 4000 and kvp.dropped == 0
+    assert {r.key for r in records} == {f"t{t}-{i}" for t in range(8) for i in range(500)}
+    for record in records:
+        number, index = record.key[1:].split("-")
+        assert record.value == f"{number}:{index}:" + "é" * (int(index) % 700)
+
+
+def test_four_processes_writing_at_once_leave_8000_whole_records(pool: Path) -> None:
+    script = """
+        import sys, time
+        from azure_core_tracing_opentelemetry.diagnostics import KvpWriter
+        path, tag, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+        writer = KvpWriter(path, vm_id="vm", boot_time=0.0)
+        while time.time() < start:
+            time.sleep(0.001)
+        began = time.time()
+        for index in range(2000):
+            writer.write(f"p{tag}-{index}", f"{tag}:{index}:" + "v" * (index % 1500))
+            if index % 25 == 0:
+                time.sleep(0.0005)  # small batches: the processes take turns at the lock
+        assert writer.shutdown(60)
+        print(began, time.time(), writer.written, writer.dropped)
+        """
+    start = time.time() + 1.5  # after every interpreter has started
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(script), str(pool), str(tag), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in range(4)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    spans = [tuple(float(x) for x in out.split()[:2]) for out, _ in outputs]
+    assert max(begin for begin, _ in spans) < min(end for _, end in spans)  # they overlapped
+    assert all(out.split()[2:] == ["2000", "0"] for out, _ in outputs)
+
+    assert pool.stat().st_size % RECORD_BYTES == 0
+    records = read_kvp_pool(pool, join_chunks=True)
+    assert records.partial_bytes == 0
+    assert len(records) == 8000
+    order: dict[str, list[int]] = {}
+    for record in records:
+        tag, index = record.key[1:].split("-")
+        assert record.value == f"{tag}:{index}:" + "v" * (int(index) % 1500)
+        order.setdefault(tag, []).append(int(index))
+    assert order == {str(tag): list(range(2000)) for tag in range(4)}  # each in its own order
+
+
+def test_a_forked_child_writes_with_its_own_thread_and_nothing_twice(
+    pool: Path, held_lock: int
+) -> None:
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    kvp.write("parent-before-fork", "1")
+    time.sleep(0.1)  # the writer thread has the pool open and waits for the lock another holds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: known, handled
+        child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            code = 0 if kvp.write("child", "2") and kvp.flush(10.0) else 3
+        finally:
+            os._exit(code)
+    # Once the other agent lets go, the parent's thread locks the descriptor the child got a
+    # copy of; unless the child closed its copy, the lock would outlive the parent's batch.
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    assert sorted(r.key for r in read_kvp_pool(pool)) == ["child", "parent-before-fork"]
