@@ -166,6 +166,21 @@ class TracingContextFactory:
         self._last_tracer: Optional[tuple[TracerProvider, Tracer]] = None
 
     @property
+    def service_name(self) -> Optional[str]:
+        """The service namespace every span carries as ``az.namespace``."""
+        return self._namespace
+
+    @property
+    def package_name(self) -> str:
+        """The SDK package: the instrumentation scope (``package_name`` or ``service_name``)."""
+        return self._tracer_name
+
+    @property
+    def package_version(self) -> Optional[str]:
+        """The SDK package's version."""
+        return self._package_version
+
+    @property
     def is_tracing_enabled(self) -> bool:
         """Whether a tracer provider is configured for this client right now."""
         return self._provider() is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
 from azure_core_tracing.checks import (
     check_count,
@@ -22,7 +22,7 @@ from azure_core_tracing.checks import (
 from azure_core_tracing.tracing import TracerProvider, check_tracer_provider
 
 if TYPE_CHECKING:
-    from azure_core_tracing.http.transport import HttpTransport
+    from azure_core_tracing.http.transport import AsyncHttpTransport, HttpTransport
 
 MAX_APPLICATION_ID_LENGTH = 24
 _APPLICATION_ID = re.compile(r"[\x21-\x7e\xa1-\xff]*")
@@ -183,7 +183,9 @@ class ClientOptions(_Options):
     telemetry: TelemetryOptions = field(default_factory=TelemetryOptions)
     retry: RetryOptions = field(default_factory=RetryOptions)
     log: LogOptions = field(default_factory=LogOptions)
-    transport: Optional[HttpTransport] = None
+    transport: Optional[Union[HttpTransport, AsyncHttpTransport]] = None
+    """The transport of the client's pipeline: an ``HttpTransport`` for ``HttpPipeline``, an
+    ``AsyncHttpTransport`` for ``AsyncHttpPipeline``; None for the default."""
 
     def _check(self, name: str, value: Any) -> Any:
         expected = _NESTED.get(name)
@@ -191,8 +193,14 @@ class ClientOptions(_Options):
             raise TypeError(f"{name} must be a {expected.__name__}, got {type_name(value)}")
         if name == "transport" and value is not None:
             # Imported here: the HTTP layer imports these options, so the top cannot.
-            from azure_core_tracing.http.transport import HttpTransport  # noqa: PLC0415
+            from azure_core_tracing.http.transport import (  # noqa: PLC0415
+                AsyncHttpTransport,
+                HttpTransport,
+            )
 
-            if not isinstance(value, HttpTransport):
-                raise TypeError(f"transport must be an HttpTransport, got {type_name(value)}")
+            if not isinstance(value, (HttpTransport, AsyncHttpTransport)):
+                raise TypeError(
+                    "transport must be an HttpTransport or an AsyncHttpTransport, "
+                    f"got {type_name(value)}"
+                )
         return value

@@ -45,9 +45,8 @@ class SampleServiceClient:
         self._tracing_factory = TracingContextFactory(
             options, SERVICE_NAMESPACE, PACKAGE_VERSION, package_name=PACKAGE_NAME
         )
-        self._pipeline = HttpPipeline(
-            options, PACKAGE_NAME, PACKAGE_VERSION, service_name=SERVICE_NAMESPACE
-        )
+        # The pipeline takes the client's names from its factory: they are given once.
+        self._pipeline = HttpPipeline(options, tracing_factory=self._tracing_factory)
 
     def get_item(self, name: str, *, context: Optional[Context] = None) -> dict[str, Any]:
         """Context-manager form: the span ends when the block does."""

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, Optional
 from urllib.parse import quote
 
+import aiohttp
 import pytest
 import requests
 from hypothesis import HealthCheck, event, given, settings
@@ -23,7 +24,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from azure_core_tracing import ClientOptions, Context, TelemetryOptions, TracingContextFactory
 from azure_core_tracing.http import (
-    HttpPipeline,
     HttpSanitizer,
     Request,
     RequestsTransport,
@@ -31,6 +31,7 @@ from azure_core_tracing.http import (
     TransportError,
 )
 from azure_core_tracing_opentelemetry import OpenTelemetryProvider
+from tests.http.conftest import Driver, Kind
 from tests.local_server import LocalServer, Reply, refused_url
 
 MARK = "Zq9MARK"
@@ -124,13 +125,19 @@ def test_a_password_that_is_not_latin1_is_refused_without_repeating_it() -> None
     assert not any(MARK in text for text in exception_texts(caught.value))
 
 
-def test_a_transport_error_and_its_cause_repeat_no_secret(debug_log: _Everything) -> None:
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_transport_error_and_its_cause_repeat_no_secret(
+    debug_log: _Everything, kind: Kind
+) -> None:
     url = refused_url(f"/p?sig={MARK}&api-version=1").replace("://", f"://user:{MARK}@")
-    pipeline = HttpPipeline(ClientOptions(), "svc", "1.0", sleep=lambda _: None)
-    with pytest.raises(TransportConnectionError) as caught:
+    with (
+        Driver(ClientOptions(), "svc", "1.0", sleep=lambda _: None, kind=kind) as pipeline,
+        pytest.raises(TransportConnectionError) as caught,
+    ):
         pipeline.send(Request("GET", url))
     error = caught.value
-    assert isinstance(error.__cause__, requests.ConnectionError)  # the type is kept
+    expected = requests.ConnectionError if kind == "sync" else aiohttp.ClientConnectorError
+    assert isinstance(error.__cause__, expected)  # the type is kept
     assert error.__cause__.__cause__ is None and error.__context__ is None
     assert "Connection refused" in str(error) and "sig=REDACTED" in str(error)
     logging.getLogger("app").exception("the call failed", exc_info=error)
@@ -260,13 +267,19 @@ def secret_server() -> Iterator[LocalServer]:
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(parts=_url_parts(), headers=_headers, reachable=st.booleans())
+@given(
+    parts=_url_parts(),
+    headers=_headers,
+    reachable=st.booleans(),
+    kind=st.sampled_from(["sync", "async"]),
+)
 def test_no_secret_reaches_a_span_a_log_record_or_an_exception(
     secret_server: LocalServer,
     debug_log: _Everything,
     parts: tuple[str, str, str],
     headers: dict[str, str],
     reachable: bool,
+    kind: Kind,
 ) -> None:
     userinfo, path, rest = parts
     base = secret_server.script(path, Reply(503), Reply(200)) if reachable else refused_url(path)
@@ -282,11 +295,17 @@ def test_no_secret_reaches_a_span_a_log_record_or_an_exception(
     try:
         request = Request("POST", url, headers, body=b"x")
         factory = TracingContextFactory(options, "Svc", "1.0")
-        with (
-            HttpPipeline(options, "svc", "1.0", sleep=lambda _: None) as pipeline,
-            factory.create_span("Svc.op") as scope,
-        ):
-            pipeline.send(request, scope.context)
+        with Driver(options, tracing_factory=factory, sleep=lambda _: None, kind=kind) as pipeline:
+            if pipeline.loop is None:
+                with factory.create_span("Svc.op") as scope:
+                    pipeline.send(request, scope.context)
+            else:
+
+                async def traced() -> None:
+                    with factory.create_span("Svc.op") as scope:
+                        await pipeline.pipeline.send(request, scope.context)
+
+                pipeline.run(traced())
         event("sent and answered")
     except (ValueError, TransportError) as error:
         event(f"raised {type(error).__name__}")

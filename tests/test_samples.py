@@ -32,6 +32,7 @@ def run_sample(name: str, *args: str) -> str:
 def test_every_sample_is_covered_here() -> None:
     assert SAMPLES == [
         "application_provider.py",
+        "async_client.py",
         "client_options_provider.py",
         "in_memory_exporter.py",
         "otlp_exporter.py",
@@ -99,6 +100,20 @@ def test_client_options_provider_sample_routes_spans_by_client() -> None:
 
 def test_in_memory_exporter_sample_checks_its_spans() -> None:
     assert "3 spans checked" in run_sample("in_memory_exporter.py")
+
+
+def test_async_client_sample_traces_each_concurrent_call_as_its_own_tree() -> None:
+    out = run_sample("async_client.py")
+    trees = out.split("trace ")[1:]
+    assert len(trees) == 3
+    for tree in trees:
+        lines = tree.splitlines()
+        assert lines[1].startswith("└─ AsyncSampleServiceClient.get_item  [INTERNAL]")
+        assert lines[2].startswith("   ├─ HTTP GET #0  [CLIENT]") and "503" in lines[2]
+        assert lines[3].startswith("   └─ HTTP GET #1  [CLIENT]") and "200" in lines[3]
+        items = {re.search(r"/items/(\w+)\?", line).group(1) for line in lines[2:4]}  # type: ignore[union-attr]
+        assert len(items) == 1  # both tries of one call fetch the same item
+    assert "items: ['red', 'green', 'blue']" in out
 
 
 def test_service_client_sample_shows_both_forms_and_the_failure() -> None:

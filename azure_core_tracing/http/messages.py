@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, MutableMapping
 from types import TracebackType
 from typing import IO, Callable, Optional, Union, cast
 from urllib.parse import unquote, urlsplit
@@ -239,10 +239,21 @@ class RawResponse:
     """An HTTP response: status, reason, case-insensitive headers and the body.
 
     A streamed response reads its body only through ``iter_bytes`` (or ``body``, which reads
-    what is left); close it, or use it with ``with``, to give the connection back.
+    what is left); close it, or use it with ``with``, to give the connection back. One
+    streamed by an async transport reads through ``aiter_bytes`` (or ``await read()``) and
+    closes with ``await aclose()`` or ``async with``; every response has those too.
     """
 
-    __slots__ = ("_body", "_chunks", "_close", "headers", "reason", "status_code")
+    __slots__ = (
+        "_async_chunks",
+        "_async_close",
+        "_body",
+        "_chunks",
+        "_close",
+        "headers",
+        "reason",
+        "status_code",
+    )
 
     def __init__(
         self,
@@ -253,6 +264,8 @@ class RawResponse:
         *,
         chunks: Optional[Iterator[bytes]] = None,
         close: Optional[Callable[[], None]] = None,
+        async_chunks: Optional[AsyncIterator[bytes]] = None,
+        async_close: Optional[Callable[[], Awaitable[None]]] = None,
     ) -> None:
         if isinstance(status_code, bool) or not isinstance(status_code, int):
             raise TypeError(f"status_code must be an int, got {type_name(status_code)}")
@@ -265,14 +278,18 @@ class RawResponse:
         self.status_code = status_code
         self.reason = reason
         self.headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(headers or {})
-        self._body: Optional[bytes] = None if chunks is not None else body
+        streamed = chunks is not None or async_chunks is not None
+        self._body: Optional[bytes] = None if streamed else body
         self._chunks = chunks
         self._close = close
+        self._async_chunks = async_chunks
+        self._async_close = async_close
 
     @property
     def body(self) -> bytes:
         """The whole body; for a streamed response, whatever ``iter_bytes`` has not consumed."""
         if self._body is None:
+            self._refuse_async_stream()
             buffer = io.BytesIO()
             for chunk in self.iter_bytes():
                 buffer.write(chunk)
@@ -281,6 +298,7 @@ class RawResponse:
 
     def iter_bytes(self) -> Iterator[bytes]:
         """Yield the body in chunks, reading from the network for a streamed response."""
+        self._refuse_async_stream()
         if self._chunks is None:
             if self._body:
                 yield self._body
@@ -297,6 +315,42 @@ class RawResponse:
         if close is not None:
             close()
 
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks, reading from the network for an async streamed response."""
+        if self._async_chunks is None:
+            for chunk in self.iter_bytes():
+                yield chunk
+            return
+        chunks, self._async_chunks = self._async_chunks, None
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await self.aclose()
+
+    async def read(self) -> bytes:
+        """The whole body, reading what is left of a streamed response (sync or async)."""
+        if self._body is None and self._async_chunks is not None:
+            buffer = io.BytesIO()
+            async for chunk in self.aiter_bytes():
+                buffer.write(chunk)
+            self._body = buffer.getvalue()
+        return self.body
+
+    async def aclose(self) -> None:
+        """Release the connection behind a streamed response, sync or async; again: nothing."""
+        self.close()
+        close, self._async_close = self._async_close, None
+        if close is not None:
+            await close()
+
+    def _refuse_async_stream(self) -> None:
+        if self._async_chunks is not None:
+            raise RuntimeError(
+                "this response is streamed by an async transport: read it with "
+                "'await response.read()' or 'async for chunk in response.aiter_bytes()'"
+            )
+
     def __enter__(self) -> RawResponse:
         return self
 
@@ -307,6 +361,17 @@ class RawResponse:
         tb: Optional[TracebackType],
     ) -> None:
         self.close()
+
+    async def __aenter__(self) -> RawResponse:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<RawResponse {self.status_code} {self.reason}>"

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Optional
 
 from azure_core_tracing.context import Context
 from azure_core_tracing.headers import CLIENT_REQUEST_ID
-from azure_core_tracing.http.messages import RawResponse, Request
-from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
+from azure_core_tracing.http.messages import Request
+from azure_core_tracing.http.policy import SansIOHttpPolicy
 
 
-class RequestIdPolicy(HttpPolicy):
+class RequestIdPolicy(SansIOHttpPolicy):
     """Sets ``x-ms-client-request-id`` to a new UUID4 unless the caller set one.
 
     It runs before the retry policy, so every retry carries the same id."""
 
-    def send(self, request: Request, next_policy: NextPolicy, context: Context) -> RawResponse:
+    def on_request(self, request: Request, context: Context) -> Optional[Context]:
         if CLIENT_REQUEST_ID not in request.headers:
             request.headers[CLIENT_REQUEST_ID] = str(uuid.uuid4())
-        return next_policy.send(request, context)
+        return None

@@ -5,31 +5,24 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
-from datetime import datetime, timezone
 from typing import Optional
 
 import requests
 import urllib3.exceptions
 
 from azure_core_tracing.checks import check_seconds, type_name
-from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.context import Context
 from azure_core_tracing.http import urllib3_logging
 from azure_core_tracing.http.messages import RawResponse, Request
-from azure_core_tracing.http.sanitizer import HttpSanitizer, may_hide_user_info
+from azure_core_tracing.http.sanitizer import may_hide_user_info
 from azure_core_tracing.http.transport import (
     HttpTransport,
-    TransportConnectionError,
     TransportError,
-    TransportTimeoutError,
+    transport_failure,
+    transport_timeouts,
 )
 
 _STREAM_CHUNK_SIZE = 64 * 1024
-_MESSAGE_SANITIZER = HttpSanitizer()  # error messages show only default-safe URL parts
-_MAX_CAUSES = 16  # how deep the search for the operating system's reason goes
-
-
-class RedactedError(Exception):
-    """Stands in for a transport failure whose type cannot carry a redacted message."""
 
 
 class RequestsTransport(HttpTransport):
@@ -61,7 +54,7 @@ class RequestsTransport(HttpTransport):
         self._release_logging = weakref.finalize(self, urllib3_logging.release)
 
     def send(self, request: Request, context: Context) -> RawResponse:
-        timeout = self._timeout(context)
+        timeout = transport_timeouts(context, self.connection_timeout, self.read_timeout)
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
         url = request.url
         hiding = "@" in url and may_hide_user_info(url)
@@ -99,18 +92,6 @@ class RequestsTransport(HttpTransport):
             self.session.close()
         self._release_logging()
 
-    def _timeout(self, context: Context) -> tuple[float, float]:
-        context.throw_if_cancelled()
-        deadline = context.deadline
-        if deadline is None:
-            return (self.connection_timeout, self.read_timeout)
-        remaining = (deadline - datetime.now(timezone.utc)).total_seconds()
-        if remaining <= 0:
-            raise OperationCancelledError(
-                "the context's deadline passed before the request was sent"
-            )
-        return (min(self.connection_timeout, remaining), min(self.read_timeout, remaining))
-
 
 def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
     iterator = iter(chunks)
@@ -134,55 +115,9 @@ def _is_timeout(error: BaseException) -> bool:
     return any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in error.args)
 
 
-def _os_reason(error: BaseException) -> str:
-    """The operating system's reason deep in the chain (``[Errno 111] Connection refused``).
-
-    Only its number and text: the fixed strings of the OS, never a message with a URL."""
-    seen: set[int] = set()
-    pending: list[object] = [error]
-    while pending and len(seen) < _MAX_CAUSES:
-        current = pending.pop(0)
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.errno is not None and current.strerror:
-            return f"[Errno {current.errno}] {current.strerror}"
-        pending.extend((current.__cause__, current.__context__, getattr(current, "reason", None)))
-        pending.extend(current.args)
-    return ""
-
-
-def _redacted_copy(error: BaseException, message: str) -> BaseException:
-    """An exception of ``error``'s type holding only ``message``, with no chain behind it."""
-    cls = type(error)
-    copy: BaseException
-    try:
-        copy = cls.__new__(cls)
-        copy.args = (message,)
-        readable = str(copy) == message
-    except Exception:
-        readable = False
-    if not readable:
-        copy = RedactedError(f"{cls.__module__}.{cls.__qualname__}: {message}")
-    for attribute in ("request", "response"):  # requests' exceptions carry both
-        if hasattr(error, attribute):
-            setattr(copy, attribute, None)
-    copy.__traceback__ = error.__traceback__
-    return copy
-
-
 def _translate(request: Request, error: BaseException) -> tuple[TransportError, BaseException]:
-    """The library's own error and a redacted stand-in for its cause: neither holds a secret."""
-    where = f"{request.method} {_MESSAGE_SANITIZER.sanitize_url(request.url)}"
-    reason = _os_reason(error)
-    detail = f"{type(error).__name__}{': ' + reason if reason else ''}"
     if _is_timeout(error):
-        failure: TransportError = TransportTimeoutError(f"{where}: timed out ({detail})")
-    elif isinstance(error, (requests.ConnectionError, urllib3.exceptions.ProtocolError)):
-        failure = TransportConnectionError(f"{where}: connection failed ({detail})")
-    else:
-        failure = TransportError(f"{where}: request failed ({detail})")
-    cause = _redacted_copy(
-        error, f"{where}: {reason or 'failed'} (the original message can repeat the raw URL)"
-    )
-    return failure, cause
+        return transport_failure(request, error, "timeout")
+    if isinstance(error, (requests.ConnectionError, urllib3.exceptions.ProtocolError)):
+        return transport_failure(request, error, "connection")
+    return transport_failure(request, error, "other")

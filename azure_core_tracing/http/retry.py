@@ -1,11 +1,17 @@
-"""``RetryPolicy``: exponential back-off with jitter, ``Retry-After``, bounded by the deadline."""
+"""``RetryPolicy``: exponential back-off with jitter, ``Retry-After``, bounded by the deadline.
+
+Every decision (retry this response or error? wait how long? may we wait that long?) is made
+by ``Attempts``, which does no I/O; the sync and async runners at the bottom only send and
+wait (``time.sleep`` or ``asyncio.sleep``, in slices, so a cancellation is seen promptly).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable, Optional
@@ -14,11 +20,11 @@ from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.headers import RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS
 from azure_core_tracing.http.messages import RawResponse, Request
-from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
+from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
 from azure_core_tracing.http.transport import TransportError
+from azure_core_tracing.http.try_number import try_number, with_try_number
 from azure_core_tracing.options import RetryOptions
 
-_TRY_KEY = object()  # context key: the number of the try under way (0 for the first)
 _MAX_SLEEP_SLICE = 0.25  # seconds between looks at the context while backing off
 JITTER_MIN, JITTER_MAX = 0.8, 1.3
 
@@ -67,7 +73,7 @@ def retry_after_delay(headers: Mapping[str, str], now: datetime) -> Optional[flo
     return delay if delay is not None else _date_delay(value, now)
 
 
-class RetryPolicy(HttpPolicy):
+class RetryPolicy(PipelinePolicy):
     """Retries the configured status codes and transport errors, nothing else.
 
     Every try starts from the headers the request had when it reached this policy (so no
@@ -81,69 +87,156 @@ class RetryPolicy(HttpPolicy):
         options: RetryOptions,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = lambda: random.uniform(JITTER_MIN, JITTER_MAX),
     ) -> None:
         if not isinstance(options, RetryOptions):
             raise TypeError(f"options must be a RetryOptions, got {type_name(options)}")
-        if not callable(sleep):
-            raise TypeError(f"sleep must be callable, got {type_name(sleep)}")
-        if not callable(jitter):
-            raise TypeError(f"jitter must be callable, got {type_name(jitter)}")
+        for name, value in (("sleep", sleep), ("async_sleep", async_sleep), ("jitter", jitter)):
+            if not callable(value):
+                raise TypeError(f"{name} must be callable, got {type_name(value)}")
         self.options = options.snapshot()
-        self._sleep = sleep
+        self.sleep = sleep
+        """How the sync pipeline waits (tests pass a recorder)."""
+        self.async_sleep = async_sleep
+        """How the async pipeline waits."""
         self._jitter = jitter
 
     @staticmethod
     def get_retry_count(context: Context) -> int:
         """The try under way: -1 outside any retry policy, 0 on the first try, then 1, 2, ..."""
-        count: int = context.get_value(_TRY_KEY, -1)
-        return count
+        return try_number(context)
 
-    def send(self, request: Request, next_policy: NextPolicy, context: Context) -> RawResponse:
-        original = request.copy()  # its headers are what every try starts from
-        try_number = 0
-        while True:
-            context.throw_if_cancelled()
-            if try_number:
-                request.headers = original.headers  # the setter takes a copy
-                request.rewind_body()
-            can_retry = try_number < self.options.max_retries and request.can_resend()
-            try:
-                response = next_policy.send(request, context.with_value(_TRY_KEY, try_number))
-            except TransportError as error:
-                if not can_retry:
-                    raise
-                self._back_off(self._delay(try_number), context, error)
-            else:
-                if not can_retry or response.status_code not in self.options.status_codes:
-                    return response
-                asked = retry_after_delay(response.headers, datetime.now(timezone.utc))
-                if asked is not None and asked > self.options.max_retry_after:
-                    return response  # the server asked for longer than we will wait
-                delay = self._delay(try_number) if asked is None else asked
-                response.close()
-                self._back_off(delay, context, None)
-            try_number += 1
+    def begin(self, request: Request, context: Context) -> Attempts:
+        """The decisions for sending ``request`` once, with all its tries."""
+        return Attempts(self.options, self._jitter, request, context)
 
-    def _delay(self, try_number: int) -> float:
-        return backoff_delay(try_number, self.options, self._jitter())
+    def chain(self, next_policy: NextPolicy) -> NextPolicy:
+        return _RetryLink(self, next_policy)
 
-    def _back_off(self, delay: float, context: Context, error: Optional[BaseException]) -> None:
+    def chain_async(self, next_policy: AsyncNextPolicy) -> AsyncNextPolicy:
+        return _AsyncRetryLink(self, next_policy)
+
+
+class Attempts:
+    """The retry decisions for one send; it does no I/O, the runner sends and waits."""
+
+    __slots__ = ("_context", "_error", "_jitter", "_options", "_original", "_request", "number")
+
+    def __init__(
+        self,
+        options: RetryOptions,
+        jitter: Callable[[], float],
+        request: Request,
+        context: Context,
+    ) -> None:
+        self._options = options
+        self._jitter = jitter
+        self._request = request
+        self._original = request.copy()  # its headers are what every try starts from
+        self._context = context
+        self._error: Optional[TransportError] = None
+        self.number = -1
+        """The try under way (0 for the first)."""
+
+    def next_try(self) -> Context:
+        """Make the request ready for the next try; the context to send it with."""
+        self._context.throw_if_cancelled()
+        self.number += 1
+        if self.number:
+            self._request.headers = self._original.headers  # the setter takes a copy
+            self._request.rewind_body()
+        return with_try_number(self._context, self.number)
+
+    def after_response(self, response: RawResponse) -> Optional[float]:
+        """None: return ``response``. Else the seconds to wait before the next try."""
+        if not self._can_retry() or response.status_code not in self._options.status_codes:
+            return None
+        asked = retry_after_delay(response.headers, datetime.now(timezone.utc))
+        if asked is not None and asked > self._options.max_retry_after:
+            return None  # the server asked for longer than we will wait
+        self._error = None
+        return self._backoff() if asked is None else asked
+
+    def after_error(self, error: TransportError) -> Optional[float]:
+        """None: raise ``error``. Else the seconds to wait before the next try."""
+        if not self._can_retry():
+            return None
+        self._error = error
+        return self._backoff()
+
+    def waits(self, delay: float) -> Iterator[float]:
+        """The slices of a wait of ``delay`` seconds; stops with ``OperationCancelledError``
+        when the deadline would pass during the wait or the context is cancelled."""
+        context, error = self._context, self._error
         deadline = context.deadline
-        if deadline is not None:
-            remaining = (deadline - datetime.now(timezone.utc)).total_seconds()
-            if delay >= remaining:
-                raise OperationCancelledError(
-                    f"the context's deadline would pass during the {delay:.3f} s back-off "
-                    "before the next try"
-                ) from error
+        now = datetime.now(timezone.utc)
+        if deadline is not None and delay >= (deadline - now).total_seconds():
+            raise OperationCancelledError(
+                f"the context's deadline would pass during the {delay:.3f} s back-off "
+                "before the next try"
+            ) from error
+        cancelled = "the context was cancelled during back-off"
         while delay > 0:
             if context.is_cancelled():
-                raise OperationCancelledError(
-                    "the context was cancelled during back-off"
-                ) from error
+                raise OperationCancelledError(cancelled) from error
             step = min(delay, _MAX_SLEEP_SLICE)
-            self._sleep(step)
+            yield step
             delay -= step
         if context.is_cancelled():
-            raise OperationCancelledError("the context was cancelled during back-off") from error
+            raise OperationCancelledError(cancelled) from error
+
+    def _can_retry(self) -> bool:
+        return self.number < self._options.max_retries and self._request.can_resend()
+
+    def _backoff(self) -> float:
+        return backoff_delay(self.number, self._options, self._jitter())
+
+
+# The runners: the same steps, one sending and waiting with ``await``, one without.
+class _RetryLink(NextPolicy):
+    __slots__ = ("_next", "_policy")
+
+    def __init__(self, policy: RetryPolicy, next_policy: NextPolicy) -> None:
+        self._policy, self._next = policy, next_policy
+
+    def send(self, request: Request, context: Context) -> RawResponse:
+        attempts = self._policy.begin(request, context)
+        while True:
+            try:
+                response = self._next.send(request, attempts.next_try())
+            except TransportError as error:
+                delay = attempts.after_error(error)
+                if delay is None:
+                    raise
+            else:
+                delay = attempts.after_response(response)
+                if delay is None:
+                    return response
+                response.close()
+            for step in attempts.waits(delay):
+                self._policy.sleep(step)
+
+
+class _AsyncRetryLink(AsyncNextPolicy):
+    __slots__ = ("_next", "_policy")
+
+    def __init__(self, policy: RetryPolicy, next_policy: AsyncNextPolicy) -> None:
+        self._policy, self._next = policy, next_policy
+
+    async def send(self, request: Request, context: Context) -> RawResponse:
+        attempts = self._policy.begin(request, context)
+        while True:
+            try:
+                response = await self._next.send(request, attempts.next_try())
+            except TransportError as error:
+                delay = attempts.after_error(error)
+                if delay is None:
+                    raise
+            else:
+                delay = attempts.after_response(response)
+                if delay is None:
+                    return response
+                await response.aclose()
+            for step in attempts.waits(delay):
+                await self._policy.async_sleep(step)

@@ -8,8 +8,8 @@ from typing import Optional
 from azure_core_tracing.checks import check_header, check_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.headers import USER_AGENT
-from azure_core_tracing.http.messages import RawResponse, Request
-from azure_core_tracing.http.policy import HttpPolicy, NextPolicy
+from azure_core_tracing.http.messages import Request
+from azure_core_tracing.http.policy import SansIOHttpPolicy
 from azure_core_tracing.options import check_application_id
 
 
@@ -29,7 +29,7 @@ def build_user_agent(
     return agent
 
 
-class TelemetryPolicy(HttpPolicy):
+class TelemetryPolicy(SansIOHttpPolicy):
     """Sets ``User-Agent``; a value the caller set is kept after the SDK's own."""
 
     def __init__(
@@ -37,7 +37,7 @@ class TelemetryPolicy(HttpPolicy):
     ) -> None:
         self.user_agent = build_user_agent(package_name, package_version, application_id)
 
-    def send(self, request: Request, next_policy: NextPolicy, context: Context) -> RawResponse:
+    def on_request(self, request: Request, context: Context) -> Optional[Context]:
         callers = request.headers.get(USER_AGENT)
         request.headers[USER_AGENT] = f"{self.user_agent} {callers}" if callers else self.user_agent
-        return next_policy.send(request, context)
+        return None

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from azure_core_tracing import ClientOptions, Context, SpanKind, SpanStatus, TelemetryOptions
-from azure_core_tracing.http import HttpPipeline, Request, TransportConnectionError, TransportError
-from tests.http.conftest import SERVICE, TracedClient
+from azure_core_tracing.http import Request, TransportConnectionError, TransportError
+from tests.http.conftest import SERVICE, TracedClient, make_pipeline
 from tests.local_server import LocalServer, Reply, refused_url
 from tests.recording import RecordingTracerProvider, recorded
 from tests.test_factory import _BrokenSpanProvider
@@ -87,7 +87,7 @@ def test_without_a_service_span_the_pipelines_own_factory_traces_the_request(
 ) -> None:
     url = server.script("/direct", Reply(204, body=b""))
     options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=recorder))
-    with HttpPipeline(options, "azure-direct", "2.0", service_name="Direct.Service") as pipeline:
+    with make_pipeline(options, "azure-direct", "2.0", service_name="Direct.Service") as pipeline:
         pipeline.send(Request("DELETE", url))
     (span,) = recorder.finished
     assert span.name == "HTTP DELETE #0"
