@@ -20,11 +20,15 @@ def type_name(value: object) -> str:
 
 
 def check_name(value: object, argument: str) -> str:
-    """Return ``value`` if it is a non-empty str; else ``TypeError``/``ValueError`` naming it."""
+    """Return ``value`` if it is a non-empty str that can be written as UTF-8."""
     if not isinstance(value, str):
         raise TypeError(f"{argument} must be a non-empty str, got {type_name(value)}")
     if not value:
         raise ValueError(f"{argument} must be a non-empty str, got ''")
+    if not is_unicode(value):
+        raise ValueError(
+            f"{argument} must be text that can be written as UTF-8 (no lone surrogate)"
+        )
     return value
 
 
@@ -35,11 +39,32 @@ def check_optional_str(value: object, argument: str) -> Optional[str]:
     return value
 
 
+def is_unicode(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (no lone surrogate, as ``os.fsdecode`` makes)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_bool(value: object, argument: str) -> bool:
+    """Return ``value`` if it is a bool; else a ``TypeError`` naming it."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{argument} must be a bool, got {type_name(value)}")
+    return value
+
+
 def check_seconds(value: object, argument: str, *, allow_zero: bool = True) -> float:
     """Return ``value`` as float seconds: a finite real number, at least (or above) zero."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{argument} must be a number of seconds, got {type_name(value)}")
-    seconds = float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float
+        seconds = math.inf
     if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "more than 0"
         raise ValueError(f"{argument} must be a finite number of seconds, {bound}, got {value!r}")

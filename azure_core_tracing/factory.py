@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import ContextManager, Optional, Tuple
 
-from azure_core_tracing.checks import check_name, check_optional_str, type_name
+from azure_core_tracing.checks import check_bool, check_name, check_optional_str, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.failures import report_tracing_failure
-from azure_core_tracing.guard import GuardedSpan
+from azure_core_tracing.guard import GuardedSpan, frozen_attributes
 from azure_core_tracing.options import ClientOptions
 from azure_core_tracing.tracing import (
     NOOP_SPAN,
@@ -205,6 +205,7 @@ class TracingContextFactory:
         ``suppress_http_instrumentation`` keeps the backend's HTTP instrumentation quiet while
         the span is entered (for a span that is itself an HTTP call)."""
         _check_span_arguments(name, kind, attributes)
+        check_bool(suppress_http_instrumentation, "suppress_http_instrumentation")
         if context is None:
             context = Context()
         else:
@@ -243,6 +244,7 @@ class TracingContextFactory:
         """Return the factory of the span stored nearest in ``context``, or None."""
         if context is None:
             return None
+        _check_context(context)
         entry: Optional[tuple[Span, TracingContextFactory]] = context.get_value(_TRACING_KEY)
         return None if entry is None else entry[1]
 
@@ -251,6 +253,7 @@ class TracingContextFactory:
         """Return the span stored nearest in ``context``, or None."""
         if context is None:
             return None
+        _check_context(context)
         entry: Optional[tuple[Span, TracingContextFactory]] = context.get_value(_TRACING_KEY)
         return None if entry is None else entry[0]
 
@@ -295,7 +298,7 @@ class TracingContextFactory:
         if self._namespace is not None:
             span_attributes[AZ_NAMESPACE] = self._namespace
         if attributes:
-            span_attributes.update(attributes)
+            span_attributes.update(frozen_attributes(attributes))
         parent = self.span_from_context(context)
         if isinstance(parent, GuardedSpan):
             parent = parent.inner  # the provider knows its own spans, not the guard

@@ -16,7 +16,8 @@ from typing import Union
 _LOGGER = logging.getLogger("azure_core_tracing")
 _MAX_STRONG_OWNERS = 256
 
-_lock = threading.Lock()
+# Re-entrant: a collection while the lock is held can run a finalizer that traces, and fails.
+_lock = threading.RLock()
 _reported: dict[int, set[str]] = {}  # id(owner) -> operations; the entry dies with the owner
 _strong: OrderedDict[tuple[int, str], object] = OrderedDict()  # for owners without weakrefs
 

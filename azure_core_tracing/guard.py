@@ -3,7 +3,10 @@ changing the application's call.
 
 Arguments are checked first, exactly as a no-op span checks them, so a programmer error
 raises whether tracing is on or off. Then every call into the provider's code runs inside
-the guard: an exception or a value of the wrong kind is reported once and ignored.
+the guard: an exception or a value of the wrong kind is reported once and ignored. Provider
+code never gets the application's own mutable objects (an attribute mapping or list is
+copied; an exception's state is put back after), and what it hands back is copied into
+plain values before anything else looks at it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from typing import ContextManager, Optional, Union
 
 from azure_core_tracing.checks import check_header, type_name
 from azure_core_tracing.failures import report_tracing_failure
-from azure_core_tracing.headers import PROTECTED_FROM_PROPAGATION
+from azure_core_tracing.headers import (
+    MAX_PROPAGATED_HEADERS,
+    MAX_PROPAGATED_VALUE_BYTES,
+    PROTECTED_FROM_PROPAGATION,
+    PROTECTED_PREFIXES_FROM_PROPAGATION,
+)
 from azure_core_tracing.tracing import (
     AttributeValue,
     Span,
@@ -25,6 +33,7 @@ from azure_core_tracing.tracing import (
     check_description,
     check_end_time,
     check_event,
+    check_headers_mapping,
     check_status,
 )
 
@@ -49,14 +58,14 @@ class GuardedSpan(Span):
     def add_attribute(self, name: str, value: AttributeValue) -> None:
         check_attribute(name, value)
         try:
-            self.inner.add_attribute(name, value)
+            self.inner.add_attribute(name, frozen_value(value))
         except Exception as error:
             report_tracing_failure(self._owner, "add_attribute", error)
 
     def add_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
         check_attributes(attributes)
         try:
-            self.inner.add_attributes(attributes)
+            self.inner.add_attributes(frozen_attributes(attributes))
         except Exception as error:
             report_tracing_failure(self._owner, "add_attributes", error)
 
@@ -66,10 +75,21 @@ class GuardedSpan(Span):
         attributes: Optional[Mapping[str, AttributeValue]] = None,
     ) -> None:
         check_event(name_or_exception, attributes)
+        copied = None if attributes is None else frozen_attributes(attributes)
+        # The application will catch this very exception: whatever the provider does to it
+        # while recording it is undone.
+        state = (
+            _ExceptionState(name_or_exception)
+            if isinstance(name_or_exception, BaseException)
+            else None
+        )
         try:
-            self.inner.add_event(name_or_exception, attributes)
+            self.inner.add_event(name_or_exception, copied)
         except Exception as error:
             report_tracing_failure(self._owner, "add_event", error)
+        finally:
+            if state is not None:
+                state.restore()
 
     def set_status(self, status: SpanStatus, description: Optional[str] = None) -> None:
         check_status(status)
@@ -80,36 +100,46 @@ class GuardedSpan(Span):
             report_tracing_failure(self._owner, "set_status", error)
 
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
-        """Write the provider's trace headers into ``headers``, keeping only what can be sent.
+        """Add the provider's trace headers to ``headers``, keeping only what may be sent.
 
-        A header that is not a valid name and clean Latin-1 value, or that would replace the
-        request's framing, authentication or identity headers, is dropped and reported."""
+        Only headers ``headers`` does not have yet are added, never one of the request's own
+        kind (``PROTECTED_FROM_PROPAGATION``), each a token name with a clean Latin-1 value of
+        at most ``MAX_PROPAGATED_VALUE_BYTES``; anything else is dropped and reported."""
+        check_headers_mapping(headers)
         carrier: dict[str, str] = {}
         try:
             self.inner.propagate_to_http_headers(carrier)
-            entries = list(carrier.items())
+            entries = list(carrier.items())[: MAX_PROPAGATED_HEADERS + 1]
         except Exception as error:
             report_tracing_failure(self._owner, "propagate_to_http_headers", error)
             return
-        for name, value in entries:
-            try:
-                check_header(name, value)
-            except (TypeError, ValueError):
-                report_tracing_failure(
-                    self._owner,
-                    "propagate_to_http_headers",
-                    "it wrote a header that cannot be sent (a name or value that is not "
-                    f"clean text: {type_name(name)}/{type_name(value)}); the header was dropped",
+        if len(entries) > MAX_PROPAGATED_HEADERS:
+            self._dropped(f"it wrote more than {MAX_PROPAGATED_HEADERS} headers")
+            return
+        for raw_name, raw_value in entries:
+            header = _plain_header(raw_name, raw_value)
+            if header is None:
+                self._dropped(
+                    "it wrote a header that cannot be sent (a name or value that is not clean "
+                    f"text, or a value over {MAX_PROPAGATED_VALUE_BYTES} bytes: "
+                    f"{type_name(raw_name)}/{type_name(raw_value)})"
                 )
                 continue
-            if name.lower() in PROTECTED_FROM_PROPAGATION:
-                report_tracing_failure(
-                    self._owner,
-                    "propagate_to_http_headers",
-                    f"it wrote the {name!r} header, which tracing never sets; it was dropped",
-                )
-                continue
-            headers[name] = value
+            name, value = header
+            lowered = name.lower()
+            if lowered in PROTECTED_FROM_PROPAGATION or lowered.startswith(
+                PROTECTED_PREFIXES_FROM_PROPAGATION
+            ):
+                self._dropped(f"it wrote the {name!r} header, which tracing never sets")
+            elif name in headers:
+                self._dropped(f"it wrote the {name!r} header, which the request already has")
+            else:
+                headers[name] = value
+
+    def _dropped(self, problem: str) -> None:
+        report_tracing_failure(
+            self._owner, "propagate_to_http_headers", f"{problem}; the header was dropped"
+        )
 
     @property
     def is_recording(self) -> bool:
@@ -121,6 +151,67 @@ class GuardedSpan(Span):
 
     def activate(self, *, suppress_http_instrumentation: bool = False) -> ContextManager[None]:
         return _GuardedActivation(self.inner, self._owner, suppress_http_instrumentation)
+
+
+def _plain_header(name: object, value: object) -> Optional[tuple[str, str]]:
+    """``name`` and ``value`` as plain ``str`` copies, if they may be sent; else None.
+
+    A ``str`` subclass from provider code could lie from its own methods: only the copy is
+    looked at, and only the copy is sent."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        return None
+    name, value = str.__str__(name), str.__str__(value)
+    if len(value) > MAX_PROPAGATED_VALUE_BYTES:  # Latin-1: one byte a character
+        return None
+    try:
+        check_header(name, value)
+    except (TypeError, ValueError):
+        return None
+    return name, value
+
+
+def frozen_value(value: AttributeValue) -> AttributeValue:
+    """An attribute value provider code cannot change under the caller: a sequence as a tuple."""
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    return tuple(value)  # type: ignore[return-value]
+
+
+def frozen_attributes(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
+    """A copy of ``attributes`` for provider code: the caller's mapping and lists stay theirs."""
+    return {name: frozen_value(value) for name, value in attributes.items()}
+
+
+class _ExceptionState:
+    """What provider code could change on an exception it records, to put back after."""
+
+    __slots__ = ("_args", "_cause", "_context", "_error", "_notes", "_suppress", "_traceback")
+
+    def __init__(self, error: BaseException) -> None:
+        self._error = error
+        self._args = error.args
+        self._traceback = error.__traceback__
+        self._cause = error.__cause__
+        self._context = error.__context__
+        self._suppress = error.__suppress_context__
+        notes = getattr(error, "__notes__", None)
+        self._notes = list(notes) if isinstance(notes, list) else notes
+
+    def restore(self) -> None:
+        error = self._error
+        try:
+            error.args = self._args
+            error.__traceback__ = self._traceback
+            error.__cause__ = self._cause
+            error.__context__ = self._context
+            error.__suppress_context__ = self._suppress
+            if self._notes is None:
+                if hasattr(error, "__notes__"):
+                    del error.__notes__
+            else:
+                error.__notes__ = self._notes
+        except Exception:  # an exception type that refuses: leave it as it is
+            pass
 
 
 class _GuardedActivation:

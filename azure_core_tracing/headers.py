@@ -11,25 +11,43 @@ X_MS_RETRY_AFTER_MS = "x-ms-retry-after-ms"
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
 
-# What a span's propagation may never write: the request's framing, authentication and
-# identity belong to the application, whatever a tracing backend's propagator does.
+# What a span's propagation may never write, even where the request lacks it: the request's
+# framing, content, conditions, credentials and identity belong to the application, whatever a
+# tracing backend's propagator does (and Azure's x-ms-* headers may be signed).
 PROTECTED_FROM_PROPAGATION = frozenset(
     {
+        "api-key",
         "authorization",
         "connection",
-        "content-encoding",
-        "content-length",
-        "content-type",
         "cookie",
         "expect",
+        "forwarded",
         "host",
         "keep-alive",
-        "proxy-authorization",
+        "max-forwards",
+        "ocp-apim-subscription-key",
+        "origin",
+        "prefer",
+        "range",
+        "referer",
         "te",
         "trailer",
         "transfer-encoding",
         "upgrade",
+        "via",
+        "x-api-key",
         USER_AGENT.lower(),
         CLIENT_REQUEST_ID,
     }
 )
+PROTECTED_PREFIXES_FROM_PROPAGATION = (
+    "accept",
+    "content-",
+    "if-",
+    "proxy-",
+    "x-forwarded-",
+    "x-ms-",
+)
+# Bounds on what propagation adds: W3C baggage's own limit per header, and a few headers.
+MAX_PROPAGATED_VALUE_BYTES = 8192
+MAX_PROPAGATED_HEADERS = 8

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ContextManager, Optional, Union
 
+from azure_core_tracing.checks import is_unicode
+
 AttributeScalar = Union[bool, int, float, str]
 AttributeValue = Union[
     AttributeScalar, Sequence[bool], Sequence[int], Sequence[float], Sequence[str]
@@ -40,11 +42,21 @@ def check_attribute(name: object, value: object) -> None:
     """Raise ``TypeError`` naming the attribute unless ``name``/``value`` form a valid attribute."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"attribute name must be a non-empty str, got {name!r}")
+    if not is_unicode(name):
+        raise ValueError("attribute name must be text that can be written as UTF-8")
     if isinstance(value, _SCALAR_TYPES):
+        if isinstance(value, str) and not is_unicode(value):
+            raise ValueError(
+                f"attribute {name!r}: the value must be text that can be written as UTF-8"
+            )
         return
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         kinds = {bool if isinstance(item, bool) else type(item) for item in value}
         if len(kinds) <= 1 and kinds <= set(_SCALAR_TYPES):
+            if kinds == {str} and not all(is_unicode(item) for item in value):
+                raise ValueError(
+                    f"attribute {name!r}: every item must be text that can be written as UTF-8"
+                )
             return
         raise TypeError(
             f"attribute {name!r}: a sequence value must hold items of one type "
@@ -60,13 +72,18 @@ def check_attributes(attributes: object, argument: str = "attributes") -> None:
     """Raise unless ``attributes`` is None or a mapping of valid attributes."""
     if attributes is None:
         return
-    items = getattr(attributes, "items", None)
-    if items is None:
+    if not isinstance(attributes, Mapping):
         raise TypeError(
             f"{argument} must be a mapping of name to value, got {type(attributes).__name__}"
         )
-    for name, value in items():
+    for name, value in attributes.items():
         check_attribute(name, value)
+
+
+def check_headers_mapping(headers: object) -> None:
+    """Raise ``TypeError`` unless ``headers`` is a mutable mapping to write headers into."""
+    if not isinstance(headers, MutableMapping):
+        raise TypeError(f"headers must be a mutable mapping, got {type(headers).__name__}")
 
 
 def check_status(status: object) -> SpanStatus:
@@ -94,13 +111,14 @@ def check_end_time(end_time: object) -> None:
 
 def check_event(name_or_exception: object, attributes: object) -> None:
     """Raise unless an event is a non-empty str or an exception, with valid attributes."""
-    if not isinstance(name_or_exception, BaseException) and (
-        not isinstance(name_or_exception, str) or not name_or_exception
-    ):
-        raise TypeError(
-            "name_or_exception must be a non-empty str or an exception, "
-            f"got {type(name_or_exception).__name__}"
-        )
+    if not isinstance(name_or_exception, BaseException):
+        if not isinstance(name_or_exception, str) or not name_or_exception:
+            raise TypeError(
+                "name_or_exception must be a non-empty str or an exception, "
+                f"got {type(name_or_exception).__name__}"
+            )
+        if not is_unicode(name_or_exception):
+            raise ValueError("name_or_exception must be text that can be written as UTF-8")
     check_attributes(attributes)
 
 
@@ -111,6 +129,7 @@ class AttributeSet(MutableMapping[str, AttributeValue]):
 
     def __init__(self, attributes: Optional[Mapping[str, AttributeValue]] = None) -> None:
         self._items: dict[str, AttributeValue] = {}
+        check_attributes(attributes)
         if attributes:
             for name, value in attributes.items():
                 self[name] = value
@@ -271,7 +290,7 @@ class NoOpSpan(Span):
         check_description(description)
 
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
-        pass
+        check_headers_mapping(headers)
 
     @property
     def is_recording(self) -> bool:

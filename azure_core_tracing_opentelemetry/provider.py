@@ -24,6 +24,11 @@ class OpenTelemetryTracer(Tracer):
     __slots__ = ("otel_tracer",)
 
     def __init__(self, otel_tracer: otel_trace.Tracer) -> None:
+        if not isinstance(otel_tracer, otel_trace.Tracer):
+            raise TypeError(
+                "otel_tracer must be an opentelemetry.trace.Tracer, "
+                f"got {type(otel_tracer).__name__}"
+            )
         self.otel_tracer = otel_tracer
         """The OpenTelemetry tracer underneath."""
 

@@ -24,6 +24,7 @@ from azure_core_tracing.tracing import (
     check_description,
     check_end_time,
     check_event,
+    check_headers_mapping,
     check_status,
 )
 
@@ -75,6 +76,10 @@ class OpenTelemetrySpan(Span):
     __slots__ = ("_ended", "otel_span")
 
     def __init__(self, otel_span: otel_trace.Span) -> None:
+        if not isinstance(otel_span, otel_trace.Span):
+            raise TypeError(
+                f"otel_span must be an opentelemetry.trace.Span, got {type(otel_span).__name__}"
+            )
         self.otel_span = otel_span
         """The OpenTelemetry span underneath."""
         self._ended = False
@@ -119,6 +124,7 @@ class OpenTelemetrySpan(Span):
         self.otel_span.set_status(Status(code, description if code is StatusCode.ERROR else None))
 
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
+        check_headers_mapping(headers)
         propagate.inject(headers, context=otel_trace.set_span_in_context(self.otel_span))
 
     @property

@@ -6,7 +6,7 @@ raises hold ``SECRET`` so tests can check that no failure text is copied anywher
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, ContextManager, Optional, Union
@@ -21,6 +21,7 @@ from azure_core_tracing import (
 )
 
 SECRET = "SECRET-7d1e"
+
 
 FAULTS = (
     "create_tracer raises",
@@ -155,3 +156,78 @@ class HostileProvider(TracerProvider):
             none: Any = None
             return none  # type: ignore[no-any-return]
         return HostileTracer(self.fault)
+
+
+class _Span(Span):
+    def __init__(
+        self,
+        propagate: Callable[[MutableMapping[str, str]], None],
+        on_event: Callable[[Union[str, BaseException]], None],
+        on_attributes: Callable[[Mapping[str, AttributeValue]], None],
+    ) -> None:
+        self._propagate = propagate
+        self._on_event = on_event
+        self._on_attributes = on_attributes
+
+    def end(self, end_time: Optional[datetime] = None) -> None:
+        pass
+
+    def add_attribute(self, name: str, value: AttributeValue) -> None:
+        pass
+
+    def add_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
+        self._on_attributes(attributes)
+
+    def add_event(
+        self,
+        name_or_exception: Union[str, BaseException],
+        attributes: Optional[Mapping[str, AttributeValue]] = None,
+    ) -> None:
+        self._on_event(name_or_exception)
+
+    def set_status(self, status: SpanStatus, description: Optional[str] = None) -> None:
+        pass
+
+    def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
+        self._propagate(headers)
+
+    @property
+    def is_recording(self) -> bool:
+        return True
+
+
+class _Tracer(Tracer):
+    def __init__(self, provider: OneThingProvider) -> None:
+        self._provider = provider
+
+    def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
+        p = self._provider
+        return _Span(p.propagate, p.on_event, p.on_attributes)
+
+
+def _nothing(_: object) -> None:
+    return None
+
+
+def write_traceparent(headers: MutableMapping[str, str]) -> None:
+    """What a propagator writes: one valid ``traceparent``."""
+    headers["traceparent"] = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"
+
+
+class OneThingProvider(TracerProvider):
+    """Its spans propagate with ``propagate`` and see events and attributes through hooks."""
+
+    def __init__(
+        self,
+        propagate: Callable[[MutableMapping[str, str]], None] = write_traceparent,
+        on_event: Callable[[Union[str, BaseException]], None] = _nothing,
+        on_attributes: Callable[[Mapping[str, AttributeValue]], None] = _nothing,
+    ) -> None:
+        self.propagate = propagate
+        self.on_event = on_event
+        self.on_attributes = on_attributes
+
+    def create_tracer(
+        self, name: str, version: Optional[str] = None, *, schema_url: Optional[str] = None
+    ) -> Tracer:
+        return _Tracer(self)

@@ -14,6 +14,7 @@ import requests
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 from azure_core_tracing import (
+    AttributeSet,
     ClientOptions,
     Context,
     LogOptions,
@@ -30,20 +31,22 @@ from azure_core_tracing.http import (
     HttpSanitizer,
     RawResponse,
     Request,
+    RequestActivityPolicy,
     RequestsTransport,
     RetryPolicy,
 )
-from azure_core_tracing_opentelemetry import ConsoleTreeExporter, OpenTelemetryProvider
+from azure_core_tracing_opentelemetry import (
+    ConsoleTreeExporter,
+    OpenTelemetryProvider,
+    OpenTelemetrySpan,
+    OpenTelemetryTracer,
+)
 from tests.local_server import LocalServer, Reply
 from tests.recording import RecordingTracerProvider
+from tests.support import wrong
 
 URL = "https://example.test/p"
 Case = tuple[str, Callable[[], object], type[Exception], str]
-
-
-def wrong(value: object) -> Any:
-    """``value`` as a caller that ignores the annotations would pass it."""
-    return value
 
 
 def _set(target: object, name: str, value: object) -> Callable[[], None]:
@@ -489,3 +492,87 @@ def test_a_snapshot_is_read_only() -> None:
     with pytest.raises(AttributeError, match="snapshot"):
         snapshot.retry.max_retries = 1
     assert isinstance(snapshot.retry.status_codes, frozenset)
+
+
+# --- more public callables, each checked ----------------------------------------------------
+
+
+def _untraced_factory() -> TracingContextFactory:
+    return TracingContextFactory(ClientOptions(), "Svc", "1.0")
+
+
+BAD_INPUT: list[tuple[str, Callable[[], object], type[Exception], str]] = [
+    (
+        "RequestActivityPolicy(None, ...)",
+        lambda: RequestActivityPolicy(wrong(None), HttpSanitizer()),
+        TypeError,
+        "factory",
+    ),
+    (
+        "sanitize_headers(None)",
+        lambda: HttpSanitizer().sanitize_headers(wrong(None)),
+        TypeError,
+        "headers",
+    ),
+    (
+        "sanitize_headers({1: 'v'})",
+        lambda: HttpSanitizer().sanitize_headers(wrong({1: "v"})),
+        TypeError,
+        "headers",
+    ),
+    ("sanitize_text(None)", lambda: HttpSanitizer().sanitize_text(wrong(None)), TypeError, "text"),
+    ("sanitize_query(5)", lambda: HttpSanitizer().sanitize_query(wrong(5)), TypeError, "query"),
+    (
+        "from_context('ctx')",
+        lambda: TracingContextFactory.from_context(wrong("ctx")),
+        TypeError,
+        "context",
+    ),
+    (
+        "span_from_context('ctx')",
+        lambda: TracingContextFactory.span_from_context(wrong("ctx")),
+        TypeError,
+        "context",
+    ),
+    ("AttributeSet(list)", lambda: AttributeSet(wrong([("a", 1)])), TypeError, "attributes"),
+    (
+        "create_span(suppress_http_instrumentation='no')",
+        lambda: _untraced_factory().create_span("Op", suppress_http_instrumentation=wrong("no")),
+        TypeError,
+        "suppress_http_instrumentation",
+    ),
+    (
+        "retry_delay=10**400",
+        lambda: RetryOptions(retry_delay=10**400),
+        ValueError,
+        "retry_delay",
+    ),
+    (
+        "read_timeout=10**400",
+        lambda: RequestsTransport(read_timeout=10**400),
+        ValueError,
+        "read_timeout",
+    ),
+    (
+        "OpenTelemetryTracer(object())",
+        lambda: OpenTelemetryTracer(wrong(object())),
+        TypeError,
+        "otel_tracer",
+    ),
+    ("OpenTelemetrySpan(object())", lambda: OpenTelemetrySpan(wrong(object())), TypeError, "span"),
+    ("RawResponse(close=42)", lambda: RawResponse(200, close=wrong(42)), TypeError, "close"),
+    ("RawResponse(chunks=42)", lambda: RawResponse(200, chunks=wrong(42)), TypeError, "chunks"),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "call", "error", "names"), BAD_INPUT, ids=[case[0] for case in BAD_INPUT]
+)
+def test_a_bad_argument_to_a_public_callable_is_a_clear_error_naming_it(
+    label: str, call: Callable[[], object], error: type[Exception], names: str
+) -> None:
+    """Fails today: each is accepted (and fails later) or raises AttributeError/OverflowError
+    from deep inside, not a TypeError/ValueError naming the argument."""
+    with pytest.raises(Exception) as caught:
+        call()
+    assert type(caught.value) is error and names in str(caught.value), (label, caught.value)

@@ -5,28 +5,43 @@ misbehaves at one point (``tests.hostile``), and the two outcomes must be equal.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
-from collections.abc import Callable
-from typing import Any, Optional
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Mapping, MutableMapping
+from pathlib import Path
+from typing import IO, Any, Optional, Union, cast
 
 import pytest
 
 from azure_core_tracing import (
+    AttributeValue,
     ClientOptions,
     Context,
+    NoOpSpan,
     SpanStatus,
-    TelemetryOptions,
     TracerProvider,
     TracingContextFactory,
     distributed_trace,
 )
-from azure_core_tracing.http import HttpPipeline, Request
-from tests.hostile import FAULTS, SECRET, HostileProvider
+from azure_core_tracing.http import HttpPipeline, LogPolicy, Request
+from tests.hostile import (
+    FAULTS,
+    SECRET,
+    HostileProvider,
+    OneThingProvider,
+    write_traceparent,
+)
+from tests.http.conftest import Driver, Kind
 from tests.local_server import LocalServer, Reply, refused_url
 from tests.recording import RecordingTracerProvider
+from tests.support import options_for, wrong
 
 Outcome = tuple[Any, ...]
+REPO = Path(__file__).resolve().parent.parent
 TRACE_HEADERS = {"traceparent", "tracestate", "x-ms-client-request-id"}
 
 
@@ -36,12 +51,6 @@ def outcome(call: Callable[[], Any]) -> Outcome:
         return ("returned", call())
     except Exception as error:
         return ("raised", type(error), str(error))
-
-
-def options_for(provider: Optional[TracerProvider]) -> ClientOptions:
-    options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=provider))
-    options.retry.retry_delay = 0.001
-    return options
 
 
 class Service:
@@ -267,3 +276,264 @@ def test_a_bad_span_name_fails_when_decorating_not_when_tracing() -> None:
         distributed_trace(name=123)  # type: ignore[call-overload]
     with pytest.raises(ValueError, match="name"):
         distributed_trace(name="")
+
+
+def _send(
+    server: LocalServer,
+    provider: Optional[TracerProvider],
+    path: str,
+    headers: dict[str, str],
+    kind: Kind,
+) -> tuple[object, dict[str, str]]:
+    """What one send returned (status or error type) and the non-trace headers the server got."""
+    url = server.script(path, Reply(200))
+    before = len(server.received)
+    with Driver(options_for(provider), "svc", "1.0", sleep=lambda _: None, kind=kind) as pipeline:
+        try:
+            result: object = pipeline.send(Request("PUT", url, headers)).status_code
+        except Exception as error:
+            result = type(error)
+    received = server.received[before:]
+    sent = received[-1].headers if received else {}
+    return result, {k: v for k, v in sent.items() if k not in {"traceparent", "tracestate"}}
+
+
+CALLER_HEADERS = {
+    "If-Match": '"etag-1"',
+    "api-key": "the-callers-key",
+    "x-ms-date": "Mon, 01 Jan 2024 00:00:00 GMT",
+    "Authorization": "Bearer the-callers-token",
+    "x-ms-client-request-id": "caller-id",
+}
+
+
+# --- propagation adds trace headers and nothing else -----------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("If-Match", "*"),  # turns a conditional write into an unconditional one
+        ("api-key", "a-propagators-key"),  # Azure OpenAI / Cognitive Search authentication
+        ("x-ms-date", "Tue, 02 Jan 2024 00:00:00 GMT"),  # part of a SharedKey signature
+    ],
+)
+def test_propagation_never_replaces_a_header_the_caller_set(
+    server: LocalServer, name: str, value: str, kind: Kind
+) -> None:
+    """Fails today: only 16 names are protected (headers.PROTECTED_FROM_PROPAGATION), so a
+    propagator replaces any other header the caller set, and the request changes."""
+
+    def write(headers: MutableMapping[str, str]) -> None:
+        write_traceparent(headers)
+        headers[name] = value
+
+    expected = _send(server, None, "/untraced", CALLER_HEADERS, kind)
+    assert _send(server, OneThingProvider(write), "/traced", CALLER_HEADERS, kind) == expected
+
+
+class _RaisingLower(str):
+    def lower(self) -> str:
+        raise RuntimeError("a str subclass from provider code")
+
+
+class _LyingLower(str):
+    def lower(self) -> str:
+        return "x-harmless"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("name_type", [_RaisingLower, _LyingLower])
+def test_a_str_subclass_header_name_from_a_propagator_cannot_change_the_call(
+    server: LocalServer, name_type: type[str], kind: Kind
+) -> None:
+    """Fails today: the guard checks ``isinstance(name, str)`` but keeps the provider's object,
+    whose own ``lower()`` then runs outside the guard: one raising makes the call raise, one
+    lying slips ``Authorization`` past the protected list and replaces the caller's token."""
+
+    def write(headers: MutableMapping[str, str]) -> None:
+        headers[name_type("Authorization")] = "Bearer a-propagators-token"
+
+    expected = _send(server, None, "/untraced", CALLER_HEADERS, kind)
+    assert _send(server, OneThingProvider(write), "/traced", CALLER_HEADERS, kind) == expected
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_an_oversized_propagated_header_does_not_change_the_response(
+    server: LocalServer, kind: Kind
+) -> None:
+    """Fails today: nothing bounds what propagation adds (W3C caps tracestate at 512 bytes by
+    recommendation, baggage at 8 KiB); a 70 KB tracestate turns the 200 into a 431."""
+
+    def write(headers: MutableMapping[str, str]) -> None:
+        write_traceparent(headers)
+        headers["tracestate"] = "vendor=" + "x" * 70_000
+
+    expected = _send(server, None, "/untraced", {}, kind)
+    assert expected[0] == 200
+    assert _send(server, OneThingProvider(write), "/traced", {}, kind)[0] == expected[0]
+
+
+class _Client:
+    def __init__(self, provider: Optional[TracerProvider]) -> None:
+        self._tracing_factory = TracingContextFactory(options_for(provider), "Svc", "1.0")
+
+    @distributed_trace
+    def fail(self) -> None:
+        raise ValueError("the application's own message")
+
+
+def test_a_span_cannot_change_the_exception_the_application_catches() -> None:
+    """Fails today: the application's exception object itself is handed to provider code,
+    which can rewrite it (args, notes, traceback) before the application catches it."""
+
+    def rewrite(event: Union[str, BaseException]) -> None:
+        if isinstance(event, BaseException):
+            event.args = ("rewritten by the tracing backend",)
+
+    with pytest.raises(ValueError) as untraced:
+        _Client(None).fail()
+    with pytest.raises(ValueError) as traced:
+        _Client(OneThingProvider(on_event=rewrite)).fail()
+    assert traced.value.args == untraced.value.args
+
+
+def test_a_span_cannot_change_the_callers_attribute_mapping() -> None:
+    """Fails today: ``add_attributes`` hands the caller's own mapping to provider code."""
+
+    def clear(attributes: Mapping[str, AttributeValue]) -> None:
+        if isinstance(attributes, dict):
+            attributes.clear()
+
+    factory = TracingContextFactory(options_for(OneThingProvider(on_attributes=clear)), "S", "1")
+    mine: dict[str, AttributeValue] = {"a": 1}
+    factory.create_span("Op").span.add_attributes(mine)
+    assert mine == {"a": 1}
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_sending_a_request_with_a_stream_body_twice_sends_the_body_twice(
+    server: LocalServer, kind: Kind
+) -> None:
+    """Fails today: a seekable body is rewound only before a retry, never before a send, so
+    sending the same Request again PUTs an empty body and gets a 200 (silent data loss)."""
+    url = server.script("/blob", Reply(200))
+    request = Request("PUT", url, body=io.BytesIO(b"payload"))
+    with Driver(ClientOptions(), "svc", "1.0", kind=kind) as pipeline:
+        pipeline.send(request)
+        pipeline.send(request)
+    assert [r.body for r in server.received] == [b"payload", b"payload"]
+
+
+def test_a_stream_that_cannot_be_rewound_is_sent_once_then_refused(server: LocalServer) -> None:
+    url = server.script("/once", Reply(200))
+
+    class Pipe(io.RawIOBase):
+        def __init__(self) -> None:
+            self.data = [b"payload"]
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            return self.data.pop() if self.data else b""
+
+    request = Request("PUT", url, body=cast(IO[bytes], Pipe()))
+    with HttpPipeline(ClientOptions(), "svc", "1.0") as pipeline:
+        pipeline.send(request)
+        with pytest.raises(ValueError, match="body: this request's stream cannot be rewound"):
+            pipeline.send(request)
+    assert [r.body for r in server.received] == [b"payload"]
+
+
+_DEADLOCK_SCRIPT = textwrap.dedent(
+    """
+    import gc, logging
+    from typing import Optional
+    from azure_core_tracing import (
+        ClientOptions, CreateSpanOptions, TelemetryOptions, Tracer, TracerProvider,
+        TracingContextFactory, distributed_trace,
+    )
+    logging.disable(logging.CRITICAL)
+
+    class Client:  # its __init__ failed before the factory was set; __del__ closes it
+        def __init__(self):
+            self.me = self  # a reference cycle, as clients and pipelines often make
+        @distributed_trace
+        def close(self):
+            pass
+        def __del__(self):
+            self.close()
+
+    class BrokenTracer(Tracer):
+        def create_span(self, name, options=None):
+            raise RuntimeError("backend down")
+
+    class BrokenProvider(TracerProvider):
+        def create_tracer(self, name, version=None, *, schema_url=None):
+            return BrokenTracer()
+
+    # Garbage made when a collection starts stands in for the cycles other threads leave
+    # behind; two threads (one making cycles, one tracing) hang the same way, less reliably.
+    gc.callbacks.append(lambda phase, info: phase == "start" and Client() and None)
+    gc.set_threshold(1)
+    for _ in range(50):
+        options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=BrokenProvider()))
+        TracingContextFactory(options, "Svc", "1.0").create_span("Op")
+    print("finished")
+    """
+)
+
+
+def test_a_tracing_failure_reported_while_the_collector_runs_does_not_hang() -> None:
+    """Fails today (Python 3.9, 3.11, 3.13): failures.py reports under a non-reentrant lock
+    and calls weakref.finalize inside it; a collection there runs a finalizer that makes a
+    traced call, whose own report waits for the same lock in the same thread, forever."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _DEADLOCK_SCRIPT],
+            check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process hung: a report from a finalizer waited for its own lock")
+    assert done.stdout.strip() == "finished", done.stderr[-2000:]
+
+
+def test_propagate_to_http_headers_checks_its_argument_alike_traced_or_not() -> None:
+    """Fails today: a no-op span accepts ``None`` (or a tuple) silently, a traced span raises
+    a TypeError that does not name ``headers``: the same call fails only with tracing on."""
+    traced = TracingContextFactory(options_for(RecordingTracerProvider()), "S", "1")
+    outcomes: list[object] = []
+    for span in (NoOpSpan(), traced.create_span("Op").span):
+        try:
+            span.propagate_to_http_headers(wrong(None))
+            outcomes.append("returned")
+        except TypeError as error:
+            outcomes.append(("TypeError", "headers" in str(error)))
+    assert outcomes[0] == outcomes[1], outcomes
+    assert outcomes[0] in ("returned", ("TypeError", True))
+
+
+def test_turning_on_info_logging_never_changes_the_call(server: LocalServer) -> None:
+    """Fails today: ``LogPolicy(None)`` is accepted and sends fine until someone turns INFO
+    on for ``azure_core_tracing.http``; then every request raises AttributeError."""
+    url = server.script("/logged", Reply(200))
+    try:
+        policy = LogPolicy(wrong(None))
+    except TypeError as error:  # refused when built: what the promise asks for
+        assert "sanitizer" in str(error)
+        return
+    pipeline = HttpPipeline(ClientOptions(), "svc", "1.0", per_call_policies=[policy])
+    assert pipeline.send(Request("GET", url)).status_code == 200
+    logger = logging.getLogger("azure_core_tracing.http")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        assert pipeline.send(Request("GET", url)).status_code == 200
+    finally:
+        logger.setLevel(level)

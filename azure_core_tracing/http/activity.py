@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.headers import CLIENT_REQUEST_ID, SERVICE_REQUEST_ID, USER_AGENT
@@ -27,6 +28,10 @@ class RequestActivityPolicy(PipelinePolicy):
     """
 
     def __init__(self, factory: TracingContextFactory, sanitizer: HttpSanitizer) -> None:
+        if not isinstance(factory, TracingContextFactory):
+            raise TypeError(f"factory must be a TracingContextFactory, got {type_name(factory)}")
+        if not isinstance(sanitizer, HttpSanitizer):
+            raise TypeError(f"sanitizer must be an HttpSanitizer, got {type_name(sanitizer)}")
         self._factory = factory
         self._sanitizer = sanitizer
 

@@ -72,13 +72,15 @@ class AioHttpTransport(AsyncHttpTransport):
         connect, read = transport_timeouts(context, self.connection_timeout, self.read_timeout)
         session = self._session()
         aiohttp = self._aiohttp
+        # The deadline bounds the whole try, body included (a trickling server cannot hold it).
+        total = None if context.deadline is None else max(connect, read)
         try:
             response = await session.request(
                 request.method,
                 request.url,
                 headers=request.header_dict(),
                 data=await _body(request),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read),
+                timeout=aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read),
                 allow_redirects=False,
             )
             headers = _joined(response.headers)

@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Optional
 
+from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import SansIOHttpPolicy
@@ -24,6 +25,8 @@ class LogPolicy(SansIOHttpPolicy):
     nothing is formatted and nothing is timed."""
 
     def __init__(self, sanitizer: HttpSanitizer) -> None:
+        if not isinstance(sanitizer, HttpSanitizer):
+            raise TypeError(f"sanitizer must be an HttpSanitizer, got {type_name(sanitizer)}")
         self._sanitizer = sanitizer
 
     def on_request(self, request: Request, context: Context) -> Optional[Context]:

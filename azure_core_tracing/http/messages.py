@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 import re
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, MutableMapping
 from types import TracebackType
@@ -11,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from azure_core_tracing.checks import check_header, is_token, type_name
+from azure_core_tracing.checks import check_header, is_token, is_unicode, type_name
 
 RequestBody = Union[bytes, str, IO[bytes]]
 
@@ -20,41 +21,94 @@ _URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_url(url: object) -> str:
-    """Return ``url`` if it is an absolute http or https URL with a readable host.
+    """Return ``url`` if it is an absolute http or https URL with a host and port that every
+    transport reads alike (RFC 3986 and DNS rules; what ``requests`` and ``aiohttp`` send to).
 
     The error names what is wrong but never repeats the URL, which may hold a secret."""
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, got {type_name(url)}")
     if _URL_CONTROL.search(url):
         raise ValueError("url must not contain control characters (CR, LF, NUL, tab, ...)")
+    if not is_unicode(url):
+        raise ValueError("url must be text that can be written as UTF-8 (no lone surrogate)")
+    problem = _url_problem(url)
+    if problem:  # raised here, not where it was found, so no chained error repeats the URL
+        raise ValueError(f"url: {problem}")
+    return url
+
+
+def _url_problem(url: str) -> str:
     try:
         parts = urlsplit(url)
-        readable = parts.port is None or parts.port >= 0
     except ValueError:
-        readable = False
-    if not readable:  # raised here, not in the except block, so no chained error repeats it
-        raise ValueError(
-            "url: its host and port cannot be read; a user name or password holding "
-            "'/', '?', '#' or '@' must be percent-encoded"
-        )
+        return _UNREADABLE
     if parts.scheme not in ("http", "https"):
         shown = repr(parts.scheme) if parts.scheme.isalpha() and len(parts.scheme) < 16 else "none"
-        raise ValueError(f"url must be an absolute http or https URL, got the scheme {shown}")
-    if not parts.hostname:
-        raise ValueError("url must be an absolute http or https URL with a host")
+        return f"must be an absolute http or https URL, got the scheme {shown}"
+    start = url.index("//") + 2 if "//" in url else len(url)
+    ends = [index for index in (url.find(c, start) for c in "/?#") if index >= 0]
+    if "\\" in url[start : min(ends) if ends else len(url)]:
+        return "a '\\' in the host part is read differently by different libraries"
+    host_port = parts.netloc.rpartition("@")[2]
+    host, port = _split_port(host_port)
+    if port is None:
+        return f"the port must be a number from 0 to 65535 ({_ENCODE_USER_INFO})"
+    if not _is_host(host):
+        return (
+            "must have a host: an IP address, or a DNS name whose labels are 1 to 63 letters, "
+            "digits, '-' or '_' (or an IDNA name)"
+        )
     try:
         for part in (parts.username, parts.password):
             if part:
                 unquote(part).encode("latin-1")
-        latin1 = True
     except UnicodeEncodeError:
-        latin1 = False
-    if not latin1:
-        raise ValueError(
-            "url: the user name and password must be Latin-1 text (they are sent as "
-            "Basic authentication)"
-        )
-    return url
+        return "the user name and password must be Latin-1 text (sent as Basic authentication)"
+    return ""
+
+
+_ENCODE_USER_INFO = "a user name or password holding '/', '?', '#' or '@' must be percent-encoded"
+_UNREADABLE = f"its host and port cannot be read; {_ENCODE_USER_INFO}"
+_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
+
+
+def _split_port(host_port: str) -> tuple[str, Optional[str]]:
+    """The host and the port text ('' when absent); None for the port when it is no number."""
+    if host_port.startswith("["):
+        host, bracket, rest = host_port[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return "", None
+        port = rest[1:]
+        host = f"[{host}]"
+    else:
+        host, _, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", "")
+    if port and (not port.isascii() or not port.isdigit() or int(port) > 65535):
+        return host, None
+    return host, port
+
+
+def _is_host(host: str) -> bool:
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1].partition("%")[0])
+        except ValueError:
+            return False
+        return True
+    name = host[:-1] if host.endswith(".") else host
+    if not name or len(name) > 253:
+        return False
+    for label in name.split("."):
+        if label.isascii():
+            if _LABEL.fullmatch(label) is None:
+                return False
+            continue
+        try:
+            encoded = label.encode("idna")
+        except UnicodeError:
+            return False
+        if not 0 < len(encoded) <= 63:
+            return False
+    return True
 
 
 def _check_method(method: object) -> str:
@@ -66,7 +120,11 @@ def _check_method(method: object) -> str:
 
 
 def _check_body(body: object) -> Optional[RequestBody]:
-    if body is None or isinstance(body, (bytes, str)):
+    if body is None or isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        if not is_unicode(body):  # the message says where, never what: the body may be secret
+            raise ValueError("body must be text that can be written as UTF-8 (no lone surrogate)")
         return body
     if callable(getattr(body, "read", None)) and not isinstance(body, io.TextIOBase):
         return cast(IO[bytes], body)
@@ -137,7 +195,7 @@ class Request:
     A pipeline sends a copy, so sending a request never changes it.
     """
 
-    __slots__ = ("_body", "_body_start", "_headers", "_method", "_url", "stream")
+    __slots__ = ("_body", "_body_start", "_body_taken", "_headers", "_method", "_url", "stream")
 
     def __init__(
         self,
@@ -153,6 +211,7 @@ class Request:
         self._headers = _Headers(headers)
         self._body = _check_body(body)
         self._body_start = _start_position(self._body)
+        self._body_taken = False
         if not isinstance(stream, bool):
             raise TypeError(f"stream must be a bool, got {type_name(stream)}")
         self.stream = stream
@@ -193,6 +252,7 @@ class Request:
     def body(self, body: Optional[RequestBody]) -> None:
         self._body = _check_body(body)
         self._body_start = _start_position(self._body)
+        self._body_taken = False
 
     def copy(self) -> Request:
         """A copy with headers of its own; the body is shared (a stream from where it started)."""
@@ -202,8 +262,25 @@ class Request:
         copy._headers = self._headers.copy()
         copy._body = self._body
         copy._body_start = self._body_start
+        copy._body_taken = self._body_taken
         copy.stream = self.stream
         return copy
+
+    def for_send(self) -> Request:
+        """The copy a pipeline sends: its own headers, and the body from where it started.
+
+        A stream that cannot be rewound can be sent once: a second send is a ``ValueError``
+        (it would send whatever the first left, silently)."""
+        if not self.can_resend():
+            if self._body_taken:
+                raise ValueError(
+                    "body: this request's stream cannot be rewound and was already sent; "
+                    "make a new Request (or give it a seekable body) to send it again"
+                )
+            self._body_taken = True
+        else:
+            self.rewind_body()
+        return self.copy()
 
     def header_dict(self) -> dict[str, str]:
         """The headers as a plain dict, as a transport hands them on."""
@@ -275,6 +352,15 @@ class RawResponse:
             raise TypeError(f"reason must be a str, got {type_name(reason)}")
         if not isinstance(body, bytes):
             raise TypeError(f"body must be bytes, got {type_name(body)}")
+        for name, given, expected in (
+            ("chunks", chunks, Iterator),
+            ("async_chunks", async_chunks, AsyncIterator),
+        ):
+            if given is not None and not isinstance(given, expected):
+                raise TypeError(f"{name} must be an {expected.__name__} of bytes or None")
+        for name, function in (("close", close), ("async_close", async_close)):
+            if function is not None and not callable(function):
+                raise TypeError(f"{name} must be callable or None, got {type_name(function)}")
         self.status_code = status_code
         self.reason = reason
         self.headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(headers or {})

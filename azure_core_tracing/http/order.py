@@ -150,7 +150,8 @@ def build_policies(
 
 
 def check_send(request: object, context: object) -> tuple[Request, Context]:
-    """A copy of ``request`` to send (so the caller's never changes) and the context."""
+    """A copy of ``request`` to send (so the caller's never changes; its body from where it
+    started) and the context."""
     if not isinstance(request, Request):
         raise TypeError(f"request must be a Request, got {type_name(request)}")
     if context is None:
@@ -159,7 +160,7 @@ def check_send(request: object, context: object) -> tuple[Request, Context]:
         raise TypeError(
             f"context must be an azure_core_tracing.Context or None, got {type_name(context)}"
         )
-    return request.copy(), context
+    return request.for_send(), context
 
 
 _UNREACHED = "the transport policy is the last policy and calls no further"

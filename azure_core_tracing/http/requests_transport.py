@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
+from datetime import datetime, timezone
 from typing import Optional
 
 import requests
 import urllib3.exceptions
 
 from azure_core_tracing.checks import check_seconds, type_name
-from azure_core_tracing.context import Context
+from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.http import urllib3_logging
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.sanitizer import may_hide_user_info
@@ -31,8 +31,8 @@ class RequestsTransport(HttpTransport):
     Timeouts are float seconds; a context deadline shortens them. Redirects are not followed:
     the response of a redirect is returned as it is. Every failure becomes a
     ``TransportError`` whose message, and whose ``__cause__`` (of the original type, with a
-    redacted message and no chain), hold no secret of the URL. While the transport is open,
-    urllib3's own log records are redacted too.
+    redacted message and no chain), hold no secret of the URL. Once one is built, urllib3's
+    own log records are redacted too.
     """
 
     def __init__(
@@ -50,14 +50,14 @@ class RequestsTransport(HttpTransport):
         self.read_timeout = check_seconds(read_timeout, "read_timeout", allow_zero=False)
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
-        urllib3_logging.acquire()
-        self._release_logging = weakref.finalize(self, urllib3_logging.release)
+        urllib3_logging.install()
 
     def send(self, request: Request, context: Context) -> RawResponse:
         timeout = transport_timeouts(context, self.connection_timeout, self.read_timeout)
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
         url = request.url
         hiding = "@" in url and may_hide_user_info(url)
+        deadline = context.deadline
         try:
             with urllib3_logging.hiding_targets() if hiding else nullcontext():
                 response = self.session.request(
@@ -66,7 +66,9 @@ class RequestsTransport(HttpTransport):
                     headers=request.header_dict(),
                     data=body,
                     timeout=timeout,
-                    stream=request.stream,
+                    # With a deadline the body is read here, a read at a time, so a server
+                    # that trickles it cannot hold the call past the deadline.
+                    stream=request.stream or deadline is not None,
                     allow_redirects=False,
                 )
             headers = response.headers  # RawResponse takes its own case-insensitive copy
@@ -78,7 +80,9 @@ class RequestsTransport(HttpTransport):
                     chunks=_translated(request, response.iter_content(_STREAM_CHUNK_SIZE)),
                     close=response.close,
                 )
-            content = response.content
+            content = response.content if deadline is None else _read_by(deadline, response)
+        except OperationCancelledError:
+            raise
         except Exception as error:  # whatever requests, urllib3 or http.client raised
             failure, cause = _translate(request, error)
         else:
@@ -90,7 +94,6 @@ class RequestsTransport(HttpTransport):
         """Close the session if this transport created it."""
         if self._owns_session:
             self.session.close()
-        self._release_logging()
 
 
 def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -106,6 +109,25 @@ def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
             yield chunk
             continue
         raise failure from cause
+
+
+def _read_by(deadline: datetime, response: requests.Response) -> bytes:
+    """The whole body, read one system call at a time until ``deadline``."""
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)  # urllib3 2: at most one read of the socket
+    parts: list[bytes] = []
+    while True:
+        if datetime.now(timezone.utc) >= deadline:
+            response.close()
+            raise OperationCancelledError(
+                "the context's deadline passed while the response body was being read"
+            )
+        chunk = read1(_STREAM_CHUNK_SIZE, decode_content=True) if read1 else raw.read(1024)
+        if not chunk:
+            break
+        parts.append(chunk)
+    raw.release_conn()  # read to the end: the connection goes back to the pool
+    return b"".join(parts)
 
 
 def _is_timeout(error: BaseException) -> bool:

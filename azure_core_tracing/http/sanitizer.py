@@ -37,7 +37,8 @@ class HttpSanitizer:
     """Keeps only allow-listed query parameter values and header values; drops URL user info.
 
     Names match case-insensitively. The fragment of a URL is dropped, and a query parameter
-    without ``=`` is redacted unless its name is allowed. A URL is read as RFC 3986 (and
+    without a value (``?word``, ``?word=``, ``?dG9rZW4==``) is redacted whole unless its name is
+    allowed: it may be a token. A URL is read as RFC 3986 (and
     ``requests``) reads it; one whose authority cannot be read (``http://user:pa/ss@host``,
     where the unencoded ``/`` ends the authority early) becomes ``<scheme>://REDACTED``, and
     so does one whose path, query or fragment may be the rest of a password (an ``@`` after
@@ -84,6 +85,8 @@ class HttpSanitizer:
 
     def sanitize_query(self, query: str) -> str:
         """Return a query string (no ``?``) with the values of parameters not allowed redacted."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a str, got {type_name(query)}")
         if not query:
             return query
         pieces = _QUERY_SEPARATORS.split(query)
@@ -93,10 +96,14 @@ class HttpSanitizer:
 
     def sanitize_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Return a copy of ``headers`` whose values not allowed are redacted."""
-        return {
-            name: value if name.lower() in self._headers else REDACTED
-            for name, value in headers.items()
-        }
+        if not isinstance(headers, Mapping):
+            raise TypeError(f"headers must be a mapping of str to str, got {type_name(headers)}")
+        sanitized: dict[str, str] = {}
+        for name, value in headers.items():
+            if not isinstance(name, str):
+                raise TypeError(f"headers must have str names, got {type_name(name)}")
+            sanitized[name] = value if name.lower() in self._headers else REDACTED
+        return sanitized
 
     def sanitize_text(self, text: str) -> str:
         """Redact the URLs and request targets in free text, such as another library's log line.
@@ -105,6 +112,8 @@ class HttpSanitizer:
         as a request target: a path with a query, where an ``@`` may end the rest of a password
         (so the path up to it, or the whole query holding it, is redacted). The rest is left
         as it is."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type_name(text)}")
         words = _TOKEN_SPLIT.split(text)
         for index in range(0, len(words), 2):
             word = words[index]
@@ -123,7 +132,10 @@ class HttpSanitizer:
     def _sanitize_pair(self, pair: str) -> str:
         if not pair:
             return pair
-        name, separator, _ = pair.partition("=")
+        name, separator, value = pair.partition("=")
         if unquote_plus(name).lower() in self._query:
             return pair
-        return f"{name}={REDACTED}" if separator else REDACTED
+        if not separator or not value.strip("="):
+            # A bare word, or one ending in base64 padding (``?dG9rZW4=``): it may be a token.
+            return REDACTED
+        return f"{name}={REDACTED}"

@@ -1,4 +1,4 @@
-"""Redaction of urllib3's own log records while a ``RequestsTransport`` is in use.
+"""Redaction of urllib3's own log records, once a ``RequestsTransport`` has been built.
 
 At DEBUG, urllib3 logs every request line (``"GET /path?sig=... HTTP/1.1"``) and every retry
 with its URL. A filter on its loggers passes those records through the sanitizer before any
@@ -59,31 +59,18 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
-class _Users:
-    """How many transports want redaction; the filter is on while there is one."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.lock = threading.Lock()
-        self.filter = _RedactingFilter()
+_FILTER = _RedactingFilter()
+_lock = threading.Lock()
 
 
-_USERS = _Users()
+def install() -> None:
+    """Redact urllib3's records from now on (calling it again does nothing).
 
-
-def acquire() -> None:
-    """Start redacting (the first user installs the filter)."""
-    with _USERS.lock:
-        _USERS.count += 1
-        if _USERS.count == 1:
-            for name in _LOGGER_NAMES:
-                logging.getLogger(name).addFilter(_USERS.filter)
-
-
-def release() -> None:
-    """Stop redacting for one user (the last one removes the filter)."""
-    with _USERS.lock:
-        _USERS.count -= 1
-        if _USERS.count == 0:
-            for name in _LOGGER_NAMES:
-                logging.getLogger(name).removeFilter(_USERS.filter)
+    Installed when the first ``RequestsTransport`` is built and never removed: a closed
+    transport can still send (requests reopens its pools), and a pool shared by several
+    clients outlives any one of them, so a count of users would stop redacting too early."""
+    with _lock:
+        for name in _LOGGER_NAMES:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)

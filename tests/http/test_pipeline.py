@@ -7,7 +7,13 @@ from typing import Optional
 
 import pytest
 
-from azure_core_tracing import ClientOptions, Context, RetryOptions, TelemetryOptions
+from azure_core_tracing import (
+    ClientOptions,
+    Context,
+    RetryOptions,
+    TelemetryOptions,
+    TracingContextFactory,
+)
 from azure_core_tracing.http import (
     PIPELINE_ORDER,
     HttpPolicy,
@@ -100,7 +106,9 @@ def test_the_fixed_order_is_the_cpp_sdks_and_written_once() -> None:
     [
         RetryPolicy(RetryOptions()),
         TransportPolicy(RequestsTransport()),
-        RequestActivityPolicy(None, HttpSanitizer()),  # type: ignore[arg-type]
+        RequestActivityPolicy(
+            TracingContextFactory(ClientOptions(), "Svc", "1.0"), HttpSanitizer()
+        ),
     ],
 )
 def test_fixed_policies_in_custom_lists_are_a_value_error(

@@ -1,0 +1,90 @@
+"""The context's deadline bounds a whole send, on both pipelines, whatever the server does."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from azure_core_tracing import ClientOptions, Context, OperationCancelledError
+from azure_core_tracing.http import Request, TransportError
+from tests.http.conftest import Driver, Kind
+
+
+@pytest.fixture(params=["chunked", "content-length"])
+def trickle(request: pytest.FixtureRequest) -> str:
+    framing: str = request.param
+    return framing
+
+
+class _TricklingServer:
+    """Answers every request with a body that never ends, one byte every 50 ms (chunked, or
+    under a Content-Length it never reaches)."""
+
+    def __init__(self, chunked: bool) -> None:
+        self._chunked = chunked
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/download"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                framing = (
+                    b"Transfer-Encoding: chunked" if self._chunked else b"Content-Length: 9999999"
+                )
+                conn.sendall(b"HTTP/1.1 200 OK\r\n" + framing + b"\r\n\r\n")
+                while not self._stop.wait(0.05):
+                    conn.sendall(b"1\r\nx\r\n" if self._chunked else b"x")
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sock.close()
+
+
+def test_a_deadline_bounds_a_send_even_when_the_server_trickles_the_body(
+    trickle: str, pipeline_kind: Kind
+) -> None:
+    """Fails today: the deadline only shortens each socket timeout, so a server that keeps
+    sending a byte now and then holds ``send()`` (and its memory) forever, deadline or not."""
+    server = _TricklingServer(chunked=trickle == "chunked")
+    outcome: list[object] = []
+    context = Context().with_deadline(datetime.now(timezone.utc) + timedelta(seconds=0.5))
+
+    def call() -> None:
+        try:
+            with Driver(ClientOptions(), "svc", "1.0", kind=pipeline_kind) as pipeline:
+                outcome.append(pipeline.send(Request("GET", server.url), context).status_code)
+        except Exception as error:
+            outcome.append(type(error))
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(15)
+    still_running = caller.is_alive()
+    server.close()  # lets the stuck call end, so the test leaves nothing behind
+    caller.join(5)
+    assert not still_running, "send() was still reading 15 s after a 0.5 s deadline"
+    (raised,) = outcome
+    assert raised is OperationCancelledError or (
+        isinstance(raised, type) and issubclass(raised, TransportError)
+    ), raised
