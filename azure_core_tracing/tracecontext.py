@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Optional, Union, cast
 
@@ -52,6 +52,13 @@ def _header_lines(header: object, max_lines: int) -> Optional[list[str]]:
     than ``MAX_HEADER_TEXT`` or has more than ``max_lines`` lines."""
     if header is None:
         return []
+    if type(header) in (list, tuple):  # the common case, counted without a Python loop
+        items = cast("Sequence[object]", header)
+        if len(items) > max_lines or len(items) > MAX_HEADER_TEXT + 1:
+            return None
+        if set(map(type, items)) <= {str}:
+            text = cast("Sequence[str]", items)
+            return list(text) if sum(map(len, text)) + len(text) <= MAX_HEADER_TEXT + 1 else None
     if isinstance(header, str):
         candidates: Iterable[object] = (header,)
     elif isinstance(header, (bytes, bytearray, memoryview, Mapping, Set)):  # not ordered lines
@@ -271,8 +278,9 @@ class TraceState(Mapping[str, str]):
             return None
         values: dict[str, str] = {}
         members = 0
-        for line in lines:
-            for raw in line.split(","):
+        # filter(None, ...) drops empty lines and members in C: a flood of them stays cheap.
+        for line in filter(None, lines):
+            for raw in filter(None, line.split(",")):
                 member = raw.strip(_OWS)
                 if not member:
                     continue

@@ -248,6 +248,19 @@ def test_a_megabyte_of_separators_or_of_one_member_is_rejected_or_skipped() -> N
 def test_control_characters_and_unicode_in_tracestate_are_invalid() -> None:
     for bad in ["foo=1\x00", "foo=\x7f", "foo=caf\xe9", "f\u00f6o=1", "foo=1\n", "\uff46oo=1"]:
         assert TraceState.parse(bad) is None, repr(bad)
+    assert TraceState.parse("foo=\ud800") is None  # a lone surrogate
+    assert TraceParent.parse(SAMPLED[:-1] + "\ud800") is None
+
+
+def test_lists_and_tuples_of_lines_parse_as_any_iterable_does() -> None:
+    lines = ["a=1", " ,b=2", ""]
+    expected = TraceState((("a", "1"), ("b", "2")))
+    assert TraceState.parse(lines) == TraceState.parse(tuple(lines)) == expected
+    assert TraceState.parse(iter(lines)) == TraceState.parse([_Sneaky("a=1"), " ,b=2"]) == expected
+    too_many = [""] * (MAX_HEADER_TEXT + 2)
+    assert TraceState.parse(too_many) is None
+    assert TraceState.parse(tuple(too_many)) is None
+    assert TraceState.parse(iter(too_many)) is None
 
 
 # -- tracestate, rule by rule ------------------------------------------------------------
