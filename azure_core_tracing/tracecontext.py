@@ -24,19 +24,17 @@ RANDOM_TRACE_ID_FLAG = 0x02
 
 MAX_HEADER_TEXT = 1024 * 1024
 """Most header text ``parse`` examines: the lengths of all lines plus one separator between each."""
-MAX_TRACESTATE_MEMBERS = 32
-TRACESTATE_TRUNCATION_LENGTH = 512
-"""``TraceState.with_entry`` removes whole entries until the header fits in this many characters."""
-TRACESTATE_LARGE_ENTRY_LENGTH = 128
-"""Entries longer than this are the first ones truncation removes."""
 
 HeaderLines = Union[str, Iterable[str], None]
 """One header line, every line of one header name in order, or None when the header is absent."""
 
 _KNOWN_FLAGS = SAMPLED_FLAG | RANDOM_TRACE_ID_FLAG
+_MAX_MEMBERS = 32
+_TRUNCATION_LENGTH = 512  # with_entry removes whole entries until the header fits
+_LARGE_ENTRY_LENGTH = 128  # entries longer than this are the first ones truncation removes
 _TRACEPARENT_LENGTH = 55  # version 00: 2 + 1 + 32 + 1 + 16 + 1 + 2
 _OWS = " \t"
-# Level 2 tracestate grammar. [0-9a-f] and friends are ASCII ranges: no Unicode digit matches.
+# The grammars of the spec. [0-9a-f] and the like are ASCII ranges: no Unicode digit matches.
 _TRACEPARENT_FIELDS = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 _TRACE_ID = re.compile(r"[0-9a-f]{32}")
 _PARENT_ID = re.compile(r"[0-9a-f]{16}")
@@ -216,10 +214,10 @@ def _entry_length(entry: tuple[str, str]) -> int:
 def _truncated(first: tuple[str, str], rest: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """``rest`` with whole entries removed so that ``first`` and ``rest`` fit the spec's limits:
     at most 32 members, then 512 characters (entries over 128 first, then from the right)."""
-    rest = rest[: MAX_TRACESTATE_MEMBERS - 1]
+    rest = rest[: _MAX_MEMBERS - 1]
     length = _entry_length(first) + sum(_entry_length(entry) + 1 for entry in rest)
-    while rest and length > TRACESTATE_TRUNCATION_LENGTH:
-        large = [i for i, e in enumerate(rest) if _entry_length(e) > TRACESTATE_LARGE_ENTRY_LENGTH]
+    while rest and length > _TRUNCATION_LENGTH:
+        large = [i for i, e in enumerate(rest) if _entry_length(e) > _LARGE_ENTRY_LENGTH]
         index = large[-1] if large else len(rest) - 1
         length -= _entry_length(rest.pop(index)) + 1
     return rest
@@ -249,10 +247,8 @@ class TraceState(Mapping[str, str]):
             if key in values:
                 raise ValueError(f"entries hold the key {key!r} twice")
             values[key] = value
-        if len(values) > MAX_TRACESTATE_MEMBERS:
-            raise ValueError(
-                f"entries may hold at most {MAX_TRACESTATE_MEMBERS} members, got {len(values)}"
-            )
+        if len(values) > _MAX_MEMBERS:
+            raise ValueError(f"entries may hold at most {_MAX_MEMBERS} members, got {len(values)}")
         object.__setattr__(self, "entries", entries)
         object.__setattr__(self, "_values", values)
 
@@ -285,7 +281,7 @@ class TraceState(Mapping[str, str]):
                 if not member:
                     continue
                 members += 1
-                if members > MAX_TRACESTATE_MEMBERS or len(member) > _MAX_MEMBER_LENGTH:
+                if members > _MAX_MEMBERS or len(member) > _MAX_MEMBER_LENGTH:
                     return None
                 key, _, value = member.partition("=")
                 if not _is_key(key) or not _is_value(value):
@@ -316,13 +312,10 @@ class TraceState(Mapping[str, str]):
 
 __all__ = [
     "MAX_HEADER_TEXT",
-    "MAX_TRACESTATE_MEMBERS",
     "RANDOM_TRACE_ID_FLAG",
     "SAMPLED_FLAG",
     "TRACEPARENT_HEADER",
     "TRACESTATE_HEADER",
-    "TRACESTATE_LARGE_ENTRY_LENGTH",
-    "TRACESTATE_TRUNCATION_LENGTH",
     "HeaderLines",
     "TraceParent",
     "TraceState",
