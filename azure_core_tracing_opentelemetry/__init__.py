@@ -1,6 +1,7 @@
-"""OpenTelemetry adapter for ``azure_core_tracing``: provider, span and console exporter."""
+"""OpenTelemetry adapter for ``azure_core_tracing``: provider, span, propagator, console tree."""
 
 from azure_core_tracing_opentelemetry.console import ConsoleTreeExporter
+from azure_core_tracing_opentelemetry.propagator import W3CTraceContextPropagator
 from azure_core_tracing_opentelemetry.provider import OpenTelemetryProvider, OpenTelemetryTracer
 from azure_core_tracing_opentelemetry.span import OpenTelemetrySpan
 
@@ -9,4 +10,5 @@ __all__ = [
     "OpenTelemetryProvider",
     "OpenTelemetrySpan",
     "OpenTelemetryTracer",
+    "W3CTraceContextPropagator",
 ]
