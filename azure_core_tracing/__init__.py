@@ -1,5 +1,6 @@
 """Distributed tracing core for Azure-style service clients; free of any tracing backend."""
 
+from azure_core_tracing.call_options import TracingOptions, tracing_options
 from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.decorator import distributed_trace
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
@@ -8,6 +9,7 @@ from azure_core_tracing.tracing import (
     AttributeSet,
     AttributeValue,
     CreateSpanOptions,
+    Link,
     NoOpSpan,
     NoOpTracer,
     NoOpTracerProvider,
@@ -27,6 +29,7 @@ __all__ = [
     "Context",
     "ContextAndSpan",
     "CreateSpanOptions",
+    "Link",
     "LogOptions",
     "NoOpSpan",
     "NoOpTracer",
@@ -40,5 +43,7 @@ __all__ = [
     "Tracer",
     "TracerProvider",
     "TracingContextFactory",
+    "TracingOptions",
     "distributed_trace",
+    "tracing_options",
 ]

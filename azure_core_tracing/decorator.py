@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable
-from typing import Any, Callable, Optional, TypeVar, cast, overload
+from collections.abc import Awaitable, Iterable
+from typing import Any, Callable, Optional, TypeVar, Union, cast, overload
 
 from azure_core_tracing.checks import check_name, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.failures import report_tracing_failure
-from azure_core_tracing.tracing import NOOP_SPAN, SpanKind, SpanStatus
+from azure_core_tracing.tracing import NOOP_SPAN, Link, SpanKind, SpanStatus, check_links
 
 F = TypeVar("F", bound=Callable[..., Any])
+Links = Union[tuple[Link, ...], Callable[..., Any]]
 
 _CONTEXT = "context"
 _OPERATION = "distributed_trace"
@@ -78,15 +79,33 @@ def _factory_of(owner: object) -> Optional[TracingContextFactory]:
     return None
 
 
+def _links(links: Links, owner: object, args: Any, kwargs: Any) -> Optional[tuple[Link, ...]]:
+    if not callable(links):
+        return links
+    try:  # the application's code, run for tracing: it must not break the call either
+        return check_links(links(owner, *args, **kwargs))
+    except Exception as error:
+        report_tracing_failure(
+            type(owner), f"{_OPERATION} links", error, "the span goes on without links"
+        )
+        return None
+
+
 def _start(
-    owner: object, name: str, kind: SpanKind, slot: _ContextSlot, args: Any, kwargs: Any
+    owner: object,
+    name: str,
+    kind: SpanKind,
+    links: Links,
+    slot: _ContextSlot,
+    args: Any,
+    kwargs: Any,
 ) -> tuple[Optional[ContextAndSpan], tuple[Any, ...]]:
     """The span for one call and the arguments to call with; no span when tracing is off."""
     parent = slot.take(args, kwargs)
     factory = _factory_of(owner)
     if factory is None or not factory.is_tracing_enabled:
         return None, args  # the method gets the caller's own arguments, untouched
-    scope = factory.create_span(name, parent, kind=kind)
+    scope = factory.create_span(name, parent, kind=kind, links=_links(links, owner, args, kwargs))
     if scope.span is NOOP_SPAN:
         return None, args
     return scope, slot.put(scope.context, args, kwargs)
@@ -108,7 +127,7 @@ def _parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
     return parameters
 
 
-def _decorate(func: F, name: Optional[str], kind: SpanKind) -> F:
+def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
     if not callable(func):
         raise TypeError(f"distributed_trace decorates methods, got {type_name(func)}")
     if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
@@ -124,7 +143,7 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind) -> F:
 
         @functools.wraps(func)
         async def traced_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            scope, args = _start(self, span_name, kind, slot, args, kwargs)
+            scope, args = _start(self, span_name, kind, links, slot, args, kwargs)
             if scope is None:
                 return await coroutine(self, *args, **kwargs)
             with scope:
@@ -136,7 +155,7 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind) -> F:
 
     @functools.wraps(func)
     def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
-        scope, args = _start(self, span_name, kind, slot, args, kwargs)
+        scope, args = _start(self, span_name, kind, links, slot, args, kwargs)
         if scope is None:
             return func(self, *args, **kwargs)
         with scope:
@@ -153,22 +172,32 @@ def distributed_trace(func: F) -> F: ...
 
 @overload
 def distributed_trace(
-    *, name: Optional[str] = None, kind: SpanKind = SpanKind.INTERNAL
+    *,
+    name: Optional[str] = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+    links: Optional[Union[Iterable[Optional[Link]], Callable[..., Any]]] = None,
 ) -> Callable[[F], F]: ...
 
 
 def distributed_trace(
-    func: Optional[F] = None, *, name: Optional[str] = None, kind: SpanKind = SpanKind.INTERNAL
+    func: Optional[F] = None,
+    *,
+    name: Optional[str] = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+    links: Optional[Union[Iterable[Optional[Link]], Callable[..., Any]]] = None,
 ) -> Any:
     """Trace a service client method through ``self._tracing_factory``, one span per call.
 
     The span is named ``name`` or the method's ``__qualname__``; the caller's ``context``
-    argument is its parent and the method receives the new context in its place.
+    argument is its parent and the method receives the new context in its place. ``links``
+    are ``Link`` values, or a function called with the method's arguments (``self``
+    first) that returns them, such as the link to the trace a message argument carries.
     """
     if name is not None:
         check_name(name, "name")
     if not isinstance(kind, SpanKind):
         raise TypeError(f"kind must be a SpanKind, got {kind!r}")
+    checked: Links = links if callable(links) else check_links(links)
     if func is not None:
-        return _decorate(func, name, kind)
-    return lambda f: _decorate(f, name, kind)
+        return _decorate(func, name, kind, checked)
+    return lambda f: _decorate(f, name, kind, checked)

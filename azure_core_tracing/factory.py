@@ -3,11 +3,12 @@ and ``ContextAndSpan``: the one span lifecycle every traced operation goes throu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from types import TracebackType
-from typing import ContextManager, Optional, Tuple
+from typing import ContextManager, NamedTuple, Optional, Tuple
 
-from azure_core_tracing.checks import check_bool, check_name, check_optional_str, type_name
+from azure_core_tracing.call_options import call_options
+from azure_core_tracing.checks import check_name, check_optional_str, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.failures import report_tracing_failure
 from azure_core_tracing.guard import GuardedSpan, frozen_attributes
@@ -17,18 +18,42 @@ from azure_core_tracing.tracing import (
     AttributeSet,
     AttributeValue,
     CreateSpanOptions,
+    Link,
     NoOpSpan,
     Span,
     SpanKind,
     Tracer,
     TracerProvider,
     check_attributes,
+    check_links,
 )
 
 AZ_NAMESPACE = "az.namespace"
 
-_TRACING_KEY = object()  # context key whose value is (span, factory)
+_TRACING_KEY = object()  # context key whose value is a _Traced
 _NEW, _ENTERED, _DONE = range(3)
+_NEVER_NESTED = (SpanKind.SERVER, SpanKind.CONSUMER)  # a new request or message: its own span
+
+
+class _Traced(NamedTuple):
+    """What a context carries for the operation under way."""
+
+    span: Span  # what the operation's calls nest under
+    factory: TracingContextFactory  # the client the operation belongs to
+    api: bool  # a public API call's span (a call made inside it is a nested one)
+
+
+class _NestedSpan(NoOpSpan):
+    """Stands in for the span of a public call made inside another's: records nothing, but
+    propagates the outer span's trace context (``outer`` is already the current span)."""
+
+    __slots__ = ("_outer",)
+
+    def __init__(self, outer: Span) -> None:
+        self._outer = outer
+
+    def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
+        self._outer.propagate_to_http_headers(headers)
 
 
 def _check_context(context: object) -> None:
@@ -135,6 +160,7 @@ class TracingContextFactory:
         "_namespace",
         "_package_version",
         "_schema_url",
+        "_suppress_nested",
         "_tracer_name",
     )
 
@@ -160,6 +186,7 @@ class TracingContextFactory:
         if not tracer_name:
             raise ValueError("service_name or package_name must be a non-empty str")
         self._client_provider = options.telemetry.tracing_provider
+        self._suppress_nested = options.telemetry.suppress_nested_spans
         self._namespace = service_name or None
         self._tracer_name = tracer_name
         # One (provider, tracer) pair: a bounded cache that keeps at most one provider alive.
@@ -196,32 +223,40 @@ class TracingContextFactory:
         *,
         kind: SpanKind = SpanKind.INTERNAL,
         attributes: Optional[Mapping[str, AttributeValue]] = None,
-        suppress_http_instrumentation: bool = False,
+        links: Optional[Iterable[Optional[Link]]] = None,
     ) -> ContextAndSpan:
-        """Start a span named ``name`` whose parent is the nearest span in ``context``.
+        """Start the span of a public API call, named ``name``, under the nearest span in
+        ``context``.
 
         The returned context carries the new span and this factory; use it for the calls
-        the operation makes. With no provider, the span is a no-op and the context is as given.
-        ``suppress_http_instrumentation`` keeps the backend's HTTP instrumentation quiet while
-        the span is entered (for a span that is itself an HTTP call)."""
+        the operation makes. With no provider, or tracing turned off for the call
+        (``tracing_options``), the span is a no-op and the context is as given. Called in the
+        context of another API call's span, the span is not made (unless this client's
+        ``suppress_nested_spans`` is False, or the span is a SERVER or CONSUMER span): a
+        non-recording span stands in, and what the call does nests under the outer span.
+        ``links`` (None items skipped) tie the span to spans of other traces."""
         _check_span_arguments(name, kind, attributes)
-        check_bool(suppress_http_instrumentation, "suppress_http_instrumentation")
+        checked_links = check_links(links)
         if context is None:
             context = Context()
         else:
             _check_context(context)
-        provider = self._provider()
-        if provider is None:
-            return ContextAndSpan(context, NOOP_SPAN)
-        span = self._start_span(provider, name, context, kind, attributes)
-        if span is None:
-            return ContextAndSpan(context, NOOP_SPAN)
-        return ContextAndSpan(
-            context.with_value(_TRACING_KEY, (span, self)),
-            span,
-            provider,
-            suppress_http_instrumentation=suppress_http_instrumentation,
-        )
+        return self._create(name, context, kind, attributes, checked_links, api=True)
+
+    def create_http_span(
+        self,
+        name: str,
+        context: Context,
+        *,
+        attributes: Optional[Mapping[str, AttributeValue]] = None,
+    ) -> ContextAndSpan:
+        """Start the CLIENT span of one HTTP try (``RequestActivityPolicy`` makes them).
+
+        Never suppressed as a nested call; while it is entered, the backend's HTTP
+        instrumentation stays quiet, so a request is not traced twice."""
+        _check_span_arguments(name, SpanKind.CLIENT, attributes)
+        _check_context(context)
+        return self._create(name, context, SpanKind.CLIENT, attributes, (), api=False)
 
     @staticmethod
     def create_span_from_context(
@@ -230,14 +265,16 @@ class TracingContextFactory:
         *,
         kind: SpanKind = SpanKind.INTERNAL,
         attributes: Optional[Mapping[str, AttributeValue]] = None,
+        links: Optional[Iterable[Optional[Link]]] = None,
     ) -> ContextAndSpan:
         """Start a span with the factory stored nearest in ``context``; with none, a no-op span."""
         _check_context(context)
         factory = TracingContextFactory.from_context(context)
         if factory is None:
             _check_span_arguments(name, kind, attributes)
+            check_links(links)
             return ContextAndSpan(context, NOOP_SPAN)
-        return factory.create_span(name, context, kind=kind, attributes=attributes)
+        return factory.create_span(name, context, kind=kind, attributes=attributes, links=links)
 
     @staticmethod
     def from_context(context: Optional[Context]) -> Optional[TracingContextFactory]:
@@ -245,8 +282,8 @@ class TracingContextFactory:
         if context is None:
             return None
         _check_context(context)
-        entry: Optional[tuple[Span, TracingContextFactory]] = context.get_value(_TRACING_KEY)
-        return None if entry is None else entry[1]
+        entry: Optional[_Traced] = context.get_value(_TRACING_KEY)
+        return None if entry is None else entry.factory
 
     @staticmethod
     def span_from_context(context: Optional[Context]) -> Optional[Span]:
@@ -254,8 +291,56 @@ class TracingContextFactory:
         if context is None:
             return None
         _check_context(context)
-        entry: Optional[tuple[Span, TracingContextFactory]] = context.get_value(_TRACING_KEY)
-        return None if entry is None else entry[0]
+        entry: Optional[_Traced] = context.get_value(_TRACING_KEY)
+        return None if entry is None else entry.span
+
+    def _create(
+        self,
+        name: str,
+        context: Context,
+        kind: SpanKind,
+        attributes: Optional[Mapping[str, AttributeValue]],
+        links: tuple[Link, ...],
+        *,
+        api: bool,
+    ) -> ContextAndSpan:
+        call = call_options(context)
+        if call.enabled is False:
+            return ContextAndSpan(context, NOOP_SPAN)
+        provider = self._provider()
+        if provider is None:
+            return ContextAndSpan(context, NOOP_SPAN)
+        outer: Optional[_Traced] = context.get_value(_TRACING_KEY)
+        if (
+            api
+            and outer is not None
+            and outer.api
+            and self._suppress_nested
+            and kind not in _NEVER_NESTED
+        ):
+            # The outer call's span stays the parent of what this call does; this client's
+            # factory names it (its HTTP spans carry this client's az.namespace).
+            return ContextAndSpan(
+                context.with_value(_TRACING_KEY, _Traced(outer.span, self, True)),
+                _NestedSpan(outer.span),
+            )
+        if call.attributes:
+            attributes = {**call.attributes, **(attributes or {})}
+        span = self._start_span(
+            provider, name, None if outer is None else outer.span, kind, attributes, links
+        )
+        if span is None:
+            return ContextAndSpan(context, NOOP_SPAN)
+        return ContextAndSpan(
+            # A SERVER or CONSUMER span is a request or message come in, not an API call: the
+            # API calls made while handling it have spans of their own.
+            context.with_value(
+                _TRACING_KEY, _Traced(span, self, api and kind not in _NEVER_NESTED)
+            ),
+            span,
+            provider,
+            suppress_http_instrumentation=not api,
+        )
 
     def _provider(self) -> Optional[TracerProvider]:
         provider = self._client_provider
@@ -286,9 +371,10 @@ class TracingContextFactory:
         self,
         provider: TracerProvider,
         name: str,
-        context: Context,
+        parent: Optional[Span],
         kind: SpanKind,
         attributes: Optional[Mapping[str, AttributeValue]],
+        links: tuple[Link, ...],
     ) -> Optional[GuardedSpan]:
         """The provider's new span behind the guard, or None when the provider failed."""
         tracer = self._tracer(provider)
@@ -299,10 +385,11 @@ class TracingContextFactory:
             span_attributes[AZ_NAMESPACE] = self._namespace
         if attributes:
             span_attributes.update(frozen_attributes(attributes))
-        parent = self.span_from_context(context)
         if isinstance(parent, GuardedSpan):
             parent = parent.inner  # the provider knows its own spans, not the guard
-        options = CreateSpanOptions(kind=kind, attributes=span_attributes, parent_span=parent)
+        options = CreateSpanOptions(
+            kind=kind, attributes=span_attributes, parent_span=parent, links=links
+        )
         try:
             span = tracer.create_span(name, options)
         except Exception as error:

@@ -69,7 +69,10 @@ def _describe(problem: Union[BaseException, str]) -> str:
 
 
 def report_tracing_failure(
-    owner: object, operation: str, problem: Union[BaseException, str]
+    owner: object,
+    operation: str,
+    problem: Union[BaseException, str],
+    consequence: str = "the call goes on untraced",
 ) -> None:
     """Log at WARNING on ``azure_core_tracing``, once per ``owner`` and ``operation``.
 
@@ -78,9 +81,10 @@ def report_tracing_failure(
     if not _first_report(owner, operation):
         return
     _LOGGER.warning(
-        "Tracing failed in %s of %s (%s); the call goes on untraced. "
+        "Tracing failed in %s of %s (%s); %s. "
         "This warning is logged once for this provider and operation.",
         operation,
         describe_owner(owner),
         _describe(problem),
+        consequence,
     )

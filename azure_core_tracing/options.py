@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
 from azure_core_tracing.checks import (
+    check_bool,
     check_count,
     check_names,
     check_seconds,
@@ -122,16 +123,21 @@ class _Options:
 
 @dataclass
 class TelemetryOptions(_Options):
-    """Who is calling (``application_id``) and which tracer provider traces this client."""
+    """Who is calling (``application_id``), which tracer provider traces this client, and
+    whether a public method called inside another's span is left out (``suppress_nested_spans``:
+    its span is not made, and its HTTP spans go under the outer method's span)."""
 
     application_id: Optional[str] = None
     tracing_provider: Optional[TracerProvider] = None
+    suppress_nested_spans: bool = True
 
     def _check(self, name: str, value: Any) -> Any:
         if name == "application_id":
             return check_application_id(value)
         if name == "tracing_provider":
             return check_tracer_provider(value, "tracing_provider")
+        if name == "suppress_nested_spans":
+            return check_bool(value, name)
         return value
 
 

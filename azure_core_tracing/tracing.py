@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ContextManager, Optional, Union
 
 from azure_core_tracing.checks import is_unicode
+from azure_core_tracing.headers import TRACEPARENT, TRACESTATE
+from azure_core_tracing.tracecontext import TraceParent, TraceState
 
 AttributeScalar = Union[bool, int, float, str]
 AttributeValue = Union[
@@ -213,12 +215,62 @@ class Span(ABC):
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link from a span to a span of another trace: the one a queue message was sent in, say.
+
+    ``from_headers`` reads it from the W3C ``traceparent``/``tracestate`` the message carries."""
+
+    traceparent: TraceParent
+    tracestate: Optional[TraceState] = None
+    attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.traceparent, TraceParent):
+            raise TypeError(
+                f"traceparent must be a TraceParent, got {type(self.traceparent).__name__}"
+            )
+        if self.tracestate is not None and not isinstance(self.tracestate, TraceState):
+            raise TypeError(
+                f"tracestate must be a TraceState or None, got {type(self.tracestate).__name__}"
+            )
+        check_attributes(self.attributes)
+        object.__setattr__(self, "attributes", dict(self.attributes))
+
+    @classmethod
+    def from_headers(
+        cls,
+        headers: Mapping[str, Union[str, Sequence[str]]],
+        attributes: Optional[Mapping[str, AttributeValue]] = None,
+    ) -> Optional[Link]:
+        """The link to the span whose ``traceparent`` (and ``tracestate``) ``headers`` carry.
+
+        Header names match case-insensitively and a value may be one line or a list of
+        lines. Missing, invalid or unreadable headers give None: this never raises for them
+        (``attributes`` is checked as everywhere; an invalid one is a ``TypeError``)."""
+        check_attributes(attributes)
+        try:
+            lines: dict[str, list[str]] = {TRACEPARENT: [], TRACESTATE: []}
+            for name, value in headers.items():
+                found = lines.get(name.lower()) if isinstance(name, str) else None
+                if found is not None:
+                    found.extend([value] if isinstance(value, str) else list(value))
+            traceparent = TraceParent.parse(lines[TRACEPARENT])
+            if traceparent is None:
+                return None
+            tracestate = TraceState.parse(lines[TRACESTATE])  # an invalid one is dropped
+            return cls(traceparent, tracestate or None, attributes or {})
+        except Exception:  # whatever the carrier holds: no link
+            return None
+
+
+@dataclass(frozen=True)
 class CreateSpanOptions:
-    """How to create a span: its kind, starting attributes and parent."""
+    """How to create a span: its kind, starting attributes, parent and links."""
 
     kind: SpanKind = SpanKind.INTERNAL
     attributes: Optional[Mapping[str, AttributeValue]] = None
     parent_span: Optional[Span] = None
+    links: tuple[Link, ...] = ()
 
 
 class Tracer(ABC):
@@ -245,6 +297,20 @@ class TracerProvider(ABC):
         """Return a tracer for the instrumentation scope ``name`` at ``version``.
 
         ``schema_url`` names the semantic conventions the spans follow."""
+
+
+def check_links(links: object) -> tuple[Link, ...]:
+    """``links`` as a tuple of ``Link`` (None items, which ``Link.from_headers`` gives for an
+    invalid carrier, left out); anything else is a ``TypeError`` naming ``links``."""
+    if links is None:
+        return ()
+    if isinstance(links, (str, bytes, Mapping)) or not isinstance(links, Iterable):
+        raise TypeError(f"links must be a sequence of Link, got {type(links).__name__}")
+    checked = tuple(link for link in links if link is not None)
+    for link in checked:
+        if not isinstance(link, Link):
+            raise TypeError(f"links must hold Link objects (or None), got {type(link).__name__}")
+    return checked
 
 
 def check_tracer_provider(provider: object, argument: str) -> Optional[TracerProvider]:

@@ -11,7 +11,10 @@ from typing import Optional, TextIO
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-KEY_ATTRIBUTES = ("http.status_code", "http.url", "serviceRequestId", "az.namespace")
+from azure_core_tracing.http.conventions import KEY_ATTRIBUTES as HTTP_KEY_ATTRIBUTES
+
+KEY_ATTRIBUTES = (*HTTP_KEY_ATTRIBUTES, "az.namespace")
+"""What each line shows by default: the key HTTP attributes, under every convention's names."""
 
 
 class ConsoleTreeExporter(SpanExporter):

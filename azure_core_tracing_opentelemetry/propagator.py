@@ -126,6 +126,23 @@ class _Level2TraceState(otel_trace.TraceState):
         return self._state.values()
 
 
+def remote_span_context(
+    traceparent: TraceParent, tracestate: Optional[TraceState]
+) -> otel_trace.SpanContext:
+    """OpenTelemetry's remote ``SpanContext`` for a parsed ``traceparent``/``tracestate``,
+    Level 2 keys and the random-trace-id flag kept."""
+    trace_id = int(traceparent.trace_id, 16)
+    return otel_trace.SpanContext(
+        trace_id=trace_id,
+        span_id=int(traceparent.parent_id, 16),
+        is_remote=True,
+        trace_flags=otel_trace.TraceFlags(traceparent.trace_flags),
+        trace_state=_Level2TraceState._of(
+            tracestate or TraceState(), trace_id if traceparent.random_trace_id else 0
+        ),
+    )
+
+
 class W3CTraceContextPropagator(TextMapPropagator):
     """W3C ``traceparent``/``tracestate`` at Level 2, strict; a drop-in for OpenTelemetry's
     ``TraceContextTextMapPropagator`` (select it with ``OTEL_PROPAGATORS=tracecontext-l2``).
@@ -147,17 +164,8 @@ class W3CTraceContextPropagator(TextMapPropagator):
         traceparent = TraceParent.parse(getter.get(carrier, TRACEPARENT_HEADER))
         if traceparent is None:
             return context  # and its tracestate, if any, is discarded with it
-        trace_id = int(traceparent.trace_id, 16)
-        state = TraceState.parse(getter.get(carrier, TRACESTATE_HEADER)) or TraceState()
-        span_context = otel_trace.SpanContext(
-            trace_id=trace_id,
-            span_id=int(traceparent.parent_id, 16),
-            is_remote=True,
-            trace_flags=otel_trace.TraceFlags(traceparent.trace_flags),
-            trace_state=_Level2TraceState._of(
-                state, trace_id if traceparent.random_trace_id else 0
-            ),
-        )
+        state = TraceState.parse(getter.get(carrier, TRACESTATE_HEADER))
+        span_context = remote_span_context(traceparent, state)
         return otel_trace.set_span_in_context(otel_trace.NonRecordingSpan(span_context), context)
 
     def inject(

@@ -7,6 +7,7 @@ from typing import Optional
 from opentelemetry import trace as otel_trace
 
 from azure_core_tracing.tracing import CreateSpanOptions, Span, SpanKind, Tracer, TracerProvider
+from azure_core_tracing_opentelemetry.propagator import remote_span_context
 from azure_core_tracing_opentelemetry.span import OpenTelemetrySpan, to_otel_attributes
 
 _KINDS = {
@@ -49,6 +50,14 @@ class OpenTelemetryTracer(Tracer):
             context=parent_context,
             kind=kind,
             attributes=to_otel_attributes(options.attributes),
+            links=[
+                otel_trace.Link(
+                    remote_span_context(link.traceparent, link.tracestate),
+                    to_otel_attributes(link.attributes),
+                )
+                for link in options.links
+            ]
+            or None,
         )
         return OpenTelemetrySpan(otel_span)
 

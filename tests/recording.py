@@ -38,6 +38,7 @@ class RecordedSpan(Span):
         self.name = name
         self.kind = options.kind
         self.parent = options.parent_span if isinstance(options.parent_span, RecordedSpan) else None
+        self.links = options.links
         self.trace_id: str = self.parent.trace_id if self.parent else secrets.token_hex(16)
         self.span_id = secrets.token_hex(8)
         self.attributes: dict[str, AttributeValue] = {}

@@ -536,10 +536,16 @@ BAD_INPUT: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ),
     ("AttributeSet(list)", lambda: AttributeSet(wrong([("a", 1)])), TypeError, "attributes"),
     (
-        "create_span(suppress_http_instrumentation='no')",
-        lambda: _untraced_factory().create_span("Op", suppress_http_instrumentation=wrong("no")),
+        "create_span(links='x')",
+        lambda: _untraced_factory().create_span("Op", links=wrong("x")),
         TypeError,
-        "suppress_http_instrumentation",
+        "links",
+    ),
+    (
+        "create_span(links=[object()])",
+        lambda: _untraced_factory().create_span("Op", links=wrong([object()])),
+        TypeError,
+        "links",
     ),
     (
         "retry_delay=10**400",

@@ -20,8 +20,9 @@ from tests.test_factory import _BrokenProvider, _BrokenSpanProvider
 
 
 class Client:
-    def __init__(self, provider: Any = None) -> None:
+    def __init__(self, provider: Any = None, *, nested: bool = False) -> None:
         options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=provider))
+        options.telemetry.suppress_nested_spans = not nested
         self._tracing_factory = TracingContextFactory(options, "Test.Service", "1.0")
         self.seen: list[Context | None] = []
 
@@ -84,7 +85,7 @@ def test_the_method_receives_the_new_context_holding_its_span(
 def test_callers_context_is_the_parent_and_its_values_survive(
     recorder: RecordingTracerProvider,
 ) -> None:
-    client = Client(recorder)
+    client = Client(recorder, nested=True)
     parent_ctx, parent = client._tracing_factory.create_span("Caller", Context().with_value("k", 1))
     client.get_thing("x", context=parent_ctx)
     span = recorder.named("Client.get_thing")[0]
@@ -95,7 +96,7 @@ def test_callers_context_is_the_parent_and_its_values_survive(
 def test_named_decorator_sets_name_and_kind_and_handles_positional_context(
     recorder: RecordingTracerProvider,
 ) -> None:
-    client = Client(recorder)
+    client = Client(recorder, nested=True)
     parent_ctx, parent = client._tracing_factory.create_span("Caller")
     assert client.custom(parent_ctx, "!") == "custom!"
     span = recorder.named("Client.Custom")[0]
@@ -121,10 +122,18 @@ def test_method_without_context_parameter_is_traced(recorder: RecordingTracerPro
 
 
 def test_nested_traced_methods_nest_their_spans(recorder: RecordingTracerProvider) -> None:
-    Client(recorder).calls_nested()
+    Client(recorder, nested=True).calls_nested()
     outer = recorder.named("Client.calls_nested")[0]
     inner = recorder.named("Client.get_thing")[0]
     assert inner.parent is outer
+
+
+def test_a_nested_traced_method_makes_no_span_of_its_own_by_default(
+    recorder: RecordingTracerProvider,
+) -> None:
+    client = Client(recorder)
+    assert client.calls_nested() == "INNER"
+    assert [s.name for s in recorder.finished] == ["Client.calls_nested"]
 
 
 def test_without_a_provider_the_method_gets_the_callers_own_context() -> None:
@@ -137,7 +146,7 @@ def test_without_a_provider_the_method_gets_the_callers_own_context() -> None:
 
 
 def test_async_methods_are_traced(recorder: RecordingTracerProvider) -> None:
-    client = Client(recorder)
+    client = Client(recorder, nested=True)
     assert asyncio.run(client.get_async()) == "async"
     with pytest.raises(LookupError):
         asyncio.run(client.fail_async())

@@ -23,8 +23,12 @@ from tests.recording import RecordingTracerProvider, recorded
 SERVICE = "Azure.Core.OpenTelemetry.Test.Service"
 
 
-def make_factory(provider: TracerProvider | None = None, **kwargs: object) -> TracingContextFactory:
+def make_factory(
+    provider: TracerProvider | None = None, *, nested: bool = False, **kwargs: object
+) -> TracingContextFactory:
+    """A factory over ``provider``; ``nested=True`` keeps the spans of nested calls."""
     options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=provider))
+    options.telemetry.suppress_nested_spans = not nested
     return TracingContextFactory(options, SERVICE, "1.2.3", **kwargs)  # type: ignore[arg-type]
 
 
@@ -105,7 +109,7 @@ def test_tracer_name_defaults_to_the_service_name(recorder: RecordingTracerProvi
 def test_nested_create_span_calls_give_parent_links_through_the_context(
     recorder: RecordingTracerProvider,
 ) -> None:
-    factory = make_factory(recorder)
+    factory = make_factory(recorder, nested=True)
     outer_ctx, outer_span = factory.create_span("Outer")
     inner_ctx, inner_span = factory.create_span("Inner", outer_ctx)
     outer, inner = recorded(outer_span), recorded(inner_span)
@@ -132,7 +136,7 @@ def test_returned_context_carries_the_span_and_the_factory(
 
 
 def test_create_span_from_context_finds_the_factory(recorder: RecordingTracerProvider) -> None:
-    factory = make_factory(recorder)
+    factory = make_factory(recorder, nested=True)
     ctx, parent = factory.create_span("Method")
     child_ctx, child_span = TracingContextFactory.create_span_from_context(
         "Helper", ctx, kind=SpanKind.PRODUCER, attributes={"n": 2}
@@ -170,7 +174,7 @@ def test_unpacking_gives_a_context_and_a_span_with_their_own_types(
     recorder: RecordingTracerProvider,
 ) -> None:
     # mypy --strict checks this file: each name has its precise type, not a union of both.
-    factory = make_factory(recorder)
+    factory = make_factory(recorder, nested=True)
     ctx, span = factory.create_span("Outer")
     child_ctx, child = factory.create_span("Inner", ctx)
     assert child_ctx.get_value("missing") is None

@@ -1,51 +1,66 @@
 """``RequestActivityPolicy``: one CLIENT span per try, ``HTTP <METHOD> #<try>``.
 
-``start`` and ``finish`` hold the policy's logic and do no I/O; the span's lifecycle is the
-one ``ContextAndSpan`` every traced operation shares, whose activation holds across ``await``.
+``start``, ``finish`` and ``failed`` hold the policy's logic and do no I/O; the span's
+lifecycle is the one ``ContextAndSpan`` every traced operation shares, whose activation holds
+across ``await``. Attribute names come from ``conventions`` (one table for both pipelines).
 """
 
 from __future__ import annotations
 
 from typing import Optional
+from urllib.parse import urlsplit
 
+from azure_core_tracing.call_options import call_options
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.headers import CLIENT_REQUEST_ID, SERVICE_REQUEST_ID, USER_AGENT
+from azure_core_tracing.http.conventions import Attribute, Convention
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
-from azure_core_tracing.http.sanitizer import HttpSanitizer
+from azure_core_tracing.http.sanitizer import REDACTED, HttpSanitizer
 from azure_core_tracing.http.try_number import try_number
-from azure_core_tracing.tracing import NOOP_SPAN, AttributeValue, SpanKind, SpanStatus
+from azure_core_tracing.tracing import NOOP_SPAN, AttributeValue, SpanStatus
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RequestActivityPolicy(PipelinePolicy):
     """Traces each try as a CLIENT span and injects its W3C trace context into the request.
 
     The span comes from the factory in the context (the service method's), else from
-    ``factory``; with no tracer provider the request passes through untouched. It must sit
-    after the retry policy, so every try gets its own span and ``traceparent``.
+    ``factory``; with no tracer provider, or tracing off for the call, the request passes
+    through untouched. It must sit after the retry policy, so every try gets its own span and
+    ``traceparent``. ``convention`` names the attributes (default: from the environment).
     """
 
-    def __init__(self, factory: TracingContextFactory, sanitizer: HttpSanitizer) -> None:
+    def __init__(
+        self,
+        factory: TracingContextFactory,
+        sanitizer: HttpSanitizer,
+        convention: Optional[Convention] = None,
+    ) -> None:
         if not isinstance(factory, TracingContextFactory):
             raise TypeError(f"factory must be a TracingContextFactory, got {type_name(factory)}")
         if not isinstance(sanitizer, HttpSanitizer):
             raise TypeError(f"sanitizer must be an HttpSanitizer, got {type_name(sanitizer)}")
+        if convention is not None and not isinstance(convention, Convention):
+            raise TypeError(f"convention must be a Convention, got {type_name(convention)}")
         self._factory = factory
         self._sanitizer = sanitizer
+        self.convention = convention or Convention.from_environment()
+        """The attribute names the spans use."""
 
     def start(self, request: Request, context: Context) -> Optional[ContextAndSpan]:
         """The try's span, its trace context already in ``request``; None when untraced."""
         factory = TracingContextFactory.from_context(context) or self._factory
         if not factory.is_tracing_enabled:
             return None
-        scope = factory.create_span(
-            f"HTTP {request.method} #{max(try_number(context), 0)}",
+        number = max(try_number(context), 0)
+        scope = factory.create_http_span(
+            f"HTTP {request.method} #{number}",
             context,
-            kind=SpanKind.CLIENT,
-            attributes=self._request_attributes(request),
-            suppress_http_instrumentation=True,
+            attributes=self._request_attributes(request, number),
         )
         if scope.span is NOOP_SPAN:
             return None
@@ -53,15 +68,29 @@ class RequestActivityPolicy(PipelinePolicy):
         return scope
 
     def finish(self, scope: ContextAndSpan, response: RawResponse) -> None:
-        """Record the response on the try's span: status code, service request id, ERROR."""
-        span = scope.span
-        attributes: dict[str, AttributeValue] = {"http.status_code": response.status_code}
+        """Record the response on the try's span: status code, service request id, and ERROR
+        (with ``error.type``) for 400 and above unless the call expects that status."""
+        status = response.status_code
+        attributes: dict[str, AttributeValue] = {}
+        self._put(attributes, Attribute.STATUS_CODE, status)
         service_request_id = response.headers.get(SERVICE_REQUEST_ID)
         if service_request_id and isinstance(service_request_id, str):  # a transport's, unchecked
-            attributes["serviceRequestId"] = service_request_id
-        span.add_attributes(attributes)
-        if response.status_code >= 400:
-            span.set_status(SpanStatus.ERROR)
+            self._put(attributes, Attribute.SERVICE_REQUEST_ID, service_request_id)
+        failed = status >= 400 and status not in call_options(scope.context).expected_status_codes
+        if failed:
+            self._put(attributes, Attribute.ERROR_TYPE, str(status))
+        scope.span.add_attributes(attributes)
+        if failed:
+            scope.span.set_status(SpanStatus.ERROR)
+
+    def failed(self, scope: ContextAndSpan, error: BaseException) -> None:
+        """Record what the try raised as ``error.type`` (the exception itself is recorded by
+        the span's lifecycle)."""
+        if isinstance(error, Exception):
+            attributes: dict[str, AttributeValue] = {}
+            kind = type(error)
+            self._put(attributes, Attribute.ERROR_TYPE, f"{kind.__module__}.{kind.__qualname__}")
+            scope.span.add_attributes(attributes)
 
     def chain(self, next_policy: NextPolicy) -> NextPolicy:
         return _ActivityLink(self, next_policy)
@@ -69,17 +98,32 @@ class RequestActivityPolicy(PipelinePolicy):
     def chain_async(self, next_policy: AsyncNextPolicy) -> AsyncNextPolicy:
         return _AsyncActivityLink(self, next_policy)
 
-    def _request_attributes(self, request: Request) -> dict[str, AttributeValue]:
-        attributes: dict[str, AttributeValue] = {
-            "http.method": request.method,
-            "http.url": self._sanitizer.sanitize_url(request.url),
-        }
+    def _put(
+        self, attributes: dict[str, AttributeValue], attribute: Attribute, value: AttributeValue
+    ) -> None:
+        for name in self.convention.names(attribute):
+            attributes[name] = value
+
+    def _request_attributes(self, request: Request, number: int) -> dict[str, AttributeValue]:
+        attributes: dict[str, AttributeValue] = {}
+        url = self._sanitizer.sanitize_url(request.url)
+        self._put(attributes, Attribute.METHOD, request.method)
+        self._put(attributes, Attribute.URL, url)
+        if self.convention is not Convention.DEFAULT:
+            # From the sanitized URL: where it redacts the host, the host is not shown either.
+            parts = urlsplit(url)
+            host = REDACTED if parts.netloc == REDACTED else parts.hostname or ""
+            self._put(attributes, Attribute.SERVER_ADDRESS, host)
+            port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+            self._put(attributes, Attribute.SERVER_PORT, port)
+            if number > 0:
+                self._put(attributes, Attribute.RESEND_COUNT, number)
         user_agent = request.headers.get(USER_AGENT)
         if user_agent:
-            attributes["http.user_agent"] = user_agent
+            self._put(attributes, Attribute.USER_AGENT, user_agent)
         request_id = request.headers.get(CLIENT_REQUEST_ID)
         if request_id:
-            attributes["requestId"] = request_id
+            self._put(attributes, Attribute.CLIENT_REQUEST_ID, request_id)
         return attributes
 
 
@@ -94,7 +138,11 @@ class _ActivityLink(NextPolicy):
         if scope is None:
             return self._next.send(request, context)
         with scope:
-            response = self._next.send(request, scope.context)
+            try:
+                response = self._next.send(request, scope.context)
+            except BaseException as error:
+                self._policy.failed(scope, error)
+                raise
             self._policy.finish(scope, response)
         return response
 
@@ -110,6 +158,10 @@ class _AsyncActivityLink(AsyncNextPolicy):
         if scope is None:
             return await self._next.send(request, context)
         with scope:  # an activation is a context variable: it holds across the await
-            response = await self._next.send(request, scope.context)
+            try:
+                response = await self._next.send(request, scope.context)
+            except BaseException as error:
+                self._policy.failed(scope, error)
+                raise
             self._policy.finish(scope, response)
         return response

@@ -23,7 +23,14 @@ from azure_core_tracing.http import (
 
 SERVICE = "Azure.Test.Service"
 Kind = Literal["sync", "async"]
-BOTH = {"test_activity", "test_deadlines", "test_log", "test_pipeline", "test_retry"}
+BOTH = {
+    "test_activity",
+    "test_conventions",
+    "test_deadlines",
+    "test_log",
+    "test_pipeline",
+    "test_retry",
+}
 T = TypeVar("T")
 
 _state: dict[str, Any] = {"kind": "sync", "open": []}

@@ -121,12 +121,25 @@ def test_spans_nest_under_the_callers_context(
     server: LocalServer, app_recorder: RecordingTracerProvider
 ) -> None:
     url = server.script("/nested", Reply(200))
-    client = TracedClient()
+    options = ClientOptions()
+    options.telemetry.suppress_nested_spans = False
+    client = TracedClient(options)
     outer_ctx, outer = client._tracing_factory.create_span("Outer", Context())
     client.call(Request("GET", url), outer_ctx)
     (service,) = app_recorder.named("TracedClient.call")
     assert service.parent is recorded(outer)
     assert app_recorder.named("HTTP GET #0")[0].parent is service
+
+
+def test_a_call_inside_another_calls_span_is_not_a_span_of_its_own(
+    server: LocalServer, app_recorder: RecordingTracerProvider
+) -> None:
+    url = server.script("/nested", Reply(200))
+    client = TracedClient()
+    outer_ctx, outer = client._tracing_factory.create_span("Outer", Context())
+    client.call(Request("GET", url), outer_ctx)
+    assert app_recorder.named("TracedClient.call") == []
+    assert app_recorder.named("HTTP GET #0")[0].parent is recorded(outer)
 
 
 def test_a_broken_span_never_breaks_the_request(

@@ -26,14 +26,18 @@ class Otel:
     def named(self, name: str) -> list[ReadableSpan]:
         return [span for span in self.spans() if span.name == name]
 
-    def options(self) -> ClientOptions:
+    def options(self, *, suppress_nested_spans: bool = True) -> ClientOptions:
         """Client options traced by this provider, retrying without a real wait."""
         options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=self.provider))
         options.retry.retry_delay = 0.001
+        options.telemetry.suppress_nested_spans = suppress_nested_spans
         return options
 
-    def factory(self, service: str = "Test.Service") -> TracingContextFactory:
-        return TracingContextFactory(self.options(), service, "1.0.0", package_name="azure-test")
+    def factory(
+        self, service: str = "Test.Service", *, suppress_nested_spans: bool = True
+    ) -> TracingContextFactory:
+        options = self.options(suppress_nested_spans=suppress_nested_spans)
+        return TracingContextFactory(options, service, "1.0.0", package_name="azure-test")
 
 
 @pytest.fixture

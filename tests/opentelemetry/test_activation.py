@@ -32,7 +32,7 @@ def _id(span: ReadableSpan) -> int:
 
 
 def test_nesting_through_the_azure_context(otel: Otel) -> None:
-    factory = otel.factory()
+    factory = otel.factory(suppress_nested_spans=False)
     with factory.create_span("outer") as outer, factory.create_span("inner", outer.context):
         pass
     outer_span, inner_span = otel.named("outer")[0], otel.named("inner")[0]
@@ -41,7 +41,7 @@ def test_nesting_through_the_azure_context(otel: Otel) -> None:
 
 
 def test_a_span_in_the_azure_context_wins_over_the_ambient_one(otel: Otel) -> None:
-    factory = otel.factory()
+    factory = otel.factory(suppress_nested_spans=False)
     ctx, azure_parent = factory.create_span("azure-parent")
     app_tracer = otel.sdk.get_tracer("app")
     with app_tracer.start_as_current_span("ambient"):

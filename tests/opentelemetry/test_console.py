@@ -49,7 +49,9 @@ def test_prints_the_trace_as_a_tree_once_the_root_ends(server: LocalServer) -> N
 def test_nothing_is_printed_until_the_root_ends_and_exceptions_are_shown() -> None:
     out = io.StringIO()
     sdk, provider = _provider(out)
-    options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=provider))
+    options = ClientOptions(
+        telemetry=TelemetryOptions(tracing_provider=provider, suppress_nested_spans=False)
+    )
     factory = TracingContextFactory(options, "Svc", "1")
     with pytest.raises(KeyError), factory.create_span("root") as root:
         with factory.create_span("child", root.context):
@@ -66,7 +68,11 @@ def test_spans_whose_root_never_ends_are_printed_at_shutdown() -> None:
     out = io.StringIO()
     sdk, provider = _provider(out)
     factory = TracingContextFactory(
-        ClientOptions(telemetry=TelemetryOptions(tracing_provider=provider)), "Svc", "1"
+        ClientOptions(
+            telemetry=TelemetryOptions(tracing_provider=provider, suppress_nested_spans=False)
+        ),
+        "Svc",
+        "1",
     )
     ctx, _root = factory.create_span("never-ends")
     factory.create_span("orphan", ctx).span.end()
@@ -79,7 +85,11 @@ def test_pending_spans_are_bounded() -> None:
     out = io.StringIO()
     sdk, provider = _provider(out, max_pending_spans=2)
     factory = TracingContextFactory(
-        ClientOptions(telemetry=TelemetryOptions(tracing_provider=provider)), "Svc", "1"
+        ClientOptions(
+            telemetry=TelemetryOptions(tracing_provider=provider, suppress_nested_spans=False)
+        ),
+        "Svc",
+        "1",
     )
     ctx, _root = factory.create_span("never-ends")
     for index in range(3):
