@@ -80,8 +80,18 @@ def pack_kvp_record(buffer: bytearray, offset: int, key: Union[str, KvpKey], val
         and end <= len(buffer)
     ):
         # The common record: an ASCII value is as many bytes as characters, so it fits one
-        # record and has nothing to replace; only the key is left to check.
-        _RECORD.pack_into(buffer, offset, _key_bytes(key, KEY_MAX_BYTES), value.encode("ascii"))
+        # record and has nothing to replace. So does the common key (checked as _key_bytes
+        # does first, without the call).
+        if (
+            type(key) is str
+            and key.isascii()
+            and 0 < len(key) <= KEY_MAX_BYTES
+            and "\x00" not in key
+        ):
+            key_bytes = key.encode("ascii")
+        else:
+            key_bytes = _key_bytes(key, KEY_MAX_BYTES)
+        _RECORD.pack_into(buffer, offset, key_bytes, value.encode("ascii"))
         return end
     records = encode_kvp_record(key, value)
     buffer[offset : offset + len(records)] = records
