@@ -39,6 +39,8 @@ DEFAULT_KVP_POOL_PATH = "/var/lib/hyperv/.kvp_pool_1"
 PROC_STAT_PATH = "/proc/stat"
 Render = Callable[[Any], Iterable[tuple[Union[str, KvpKey], str]]]
 """Turns a queued item into ``(key, value)`` pairs, on the writer thread."""
+# Queued: (None, key, value) from write, (render, item, None) from submit.
+_Entry = tuple[Optional[Render], Any, Any]
 
 _MAX_BATCH = 256  # entries per lock hold: keeps hv_kvp_daemon's wait short
 _BUFFER_BYTES = _MAX_BATCH * RECORD_BYTES  # a batch of one-record entries, packed in place
@@ -63,6 +65,10 @@ def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def _one_pair(item: tuple[Union[str, KvpKey], str]) -> tuple[tuple[Union[str, KvpKey], str]]:
+    return (item,)
 
 
 def _check_key(key: object) -> None:
@@ -141,16 +147,21 @@ class KvpWriter:
             _check_key(key)
         if type(value) is not str:
             raise TypeError(f"value must be a str, got {type(value).__name__}")
-        return self.submit(None, (key, value))
+        return self._queue((None, key, value))
 
     def submit(self, render: Optional[Render], item: Any) -> bool:
         """Queue ``item``; the writer thread calls ``render(item)`` for its key/value pairs
         (``None``: ``item`` is one ``(key, value)`` pair)."""
+        return self._queue((_one_pair if render is None else render, item, None))
+
+    def _queue(self, entry: _Entry) -> bool:
+        # One flat tuple per entry: each allocation of a tracked object brings the cyclic
+        # garbage collector nearer, and a full queue holds thousands of them.
         pending = self._pending
         if self._closed or len(pending) >= self._max_queue:
             self._lose_on_caller()
             return False
-        pending.append((render, item))
+        pending.append(entry)
         if not self._wake.is_set():
             self._wake.set()
         elif len(pending) == _MAX_BATCH:
@@ -223,7 +234,7 @@ class KvpWriter:
 
     def _drain(self) -> bool:
         while True:
-            entries: list[tuple[Optional[Render], Any]] = []
+            entries: list[_Entry] = []
             signal: Any = None
             while len(entries) < _MAX_BATCH:
                 try:
@@ -244,15 +255,15 @@ class KvpWriter:
             elif not entries:
                 return True
 
-    def _write_entries(self, entries: list[tuple[Optional[Render], Any]]) -> None:
+    def _write_entries(self, entries: list[_Entry]) -> None:
         buffer = self._buffer
         end = 0
         ends: list[int] = []  # where each entry's records stop: a cut write keeps whole entries
-        for render, item in entries:
+        for render, item, text in entries:
             start = end
             try:
-                if render is None:
-                    end = pack_kvp_record(buffer, end, item[0], item[1])
+                if render is None:  # from write: item is the key, text the value
+                    end = pack_kvp_record(buffer, end, item, text)
                 else:
                     for key, value in render(item):
                         end = pack_kvp_record(buffer, end, key, value)

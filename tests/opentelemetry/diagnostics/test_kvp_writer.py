@@ -332,6 +332,16 @@ def test_an_entry_that_cannot_be_rendered_is_counted_and_the_writer_goes_on(
     assert "RuntimeError" in warning and "hunter2" not in caplog.text
 
 
+def test_submit_without_a_render_takes_one_pair_and_counts_a_bad_one(
+    pool: Path, writer: KvpWriter
+) -> None:
+    assert writer.submit(None, ("pair", "1"))
+    assert writer.submit(None, "not a pair")  # found out on the writer thread, never raised
+    writer.write("after", "2")
+    assert [(r.key, r.value) for r in written(writer, pool)] == [("pair", "1"), ("after", "2")]
+    assert (writer.written, writer.dropped) == (2, 1)
+
+
 def test_an_entry_that_fails_half_way_leaves_none_of_its_records(
     pool: Path, writer: KvpWriter, held_lock: int, caplog: pytest.LogCaptureFixture
 ) -> None:
