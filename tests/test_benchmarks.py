@@ -37,7 +37,8 @@ def test_kvp_benchmark_runs_quickly_and_prints_its_tables() -> None:
     )
     out = result.stdout
     assert "Writer throughput: 300 records" in out
-    assert "naive: open, flock, write, close per record" in out and "ours: KvpWriter" in out
+    assert "naive: open, flock, lockf, write, close per record" in out
+    assert "ours: KvpWriter" in out and "floor: records pre-encoded" in out
     assert "(ratios against: the naive writer" in out
     for row in ("the caller's thread alone", "writer thread running too", "span dropped by the"):
         assert f"+ KvpSpanProcessor: {row}" in out

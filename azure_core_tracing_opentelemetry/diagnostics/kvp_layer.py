@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Optional, Union
 
 from opentelemetry import context as otel_context
@@ -25,14 +25,22 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from azure_core_tracing_opentelemetry.diagnostics.filter import EnvFilter, Level, span_target
-from azure_core_tracing_opentelemetry.diagnostics.kvp_key import KvpKey, new_event_key
-from azure_core_tracing_opentelemetry.diagnostics.kvp_record import VALUE_CHUNK_MAX_BYTES
+from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
+    KvpKey,
+    event_key_head,
+    new_event_key,
+    new_record_id,
+)
+from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
+    KEY_MAX_BYTES,
+    VALUE_CHUNK_MAX_BYTES,
+)
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import KvpWriter
 from azure_core_tracing_opentelemetry.diagnostics.report import (
     HEALTH_REPORT_FIELD,
     PROVISIONING_REPORT_KEY,
 )
-from azure_core_tracing_opentelemetry.diagnostics.timestamps import ns_to_ms, utc_iso_ms
+from azure_core_tracing_opentelemetry.diagnostics.timestamps import utc_iso_ms, utc_iso_ns
 from azure_core_tracing_opentelemetry.diagnostics.utf8 import utf8_boundary
 
 Pair = tuple[Union[str, KvpKey], str]
@@ -44,6 +52,9 @@ _STANDARD_RECORD_FIELDS = frozenset(
 # An enum's .name is a descriptor call; these run for every record.
 _LEVEL_NAMES = {level: level.name for level in Level}
 _STATUS_NAMES = {code: code.name for code in StatusCode}
+# %-formatting: a third of the time f-strings take for the two hex ids.
+_IDS = "TraceId: %032x | SpanId: %016x"
+_SPAN_VALUE = "Start: %s | End: %s | Status: %s | " + _IDS
 _log = logging.getLogger(__name__)
 _report_cut_warned = threading.Event()
 
@@ -65,7 +76,7 @@ class KvpSpanProcessor(SpanProcessor):
         # an event it lets through: those spans go too, and their events are sorted out later.
         if (
             selected is None
-            or selected.enabled(span_target(span), _span_level(span))
+            or selected.enabled(span_target(span), _span_level(span.status.status_code))
             or span.events
         ):
             self._writer.submit(self._render, span)
@@ -77,35 +88,60 @@ class KvpSpanProcessor(SpanProcessor):
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self._writer.flush(timeout_millis / 1000)
 
-    def _render(self, span: ReadableSpan) -> Iterator[Pair]:
+    def _render(self, span: ReadableSpan) -> list[Pair]:
         writer, selected = self._writer, self._filter
         target = span_target(span)
-        ids = _ids(span.context.trace_id, span.context.span_id) if span.context else _ids(0, 0)
-        for event in span.events:
-            attributes = event.attributes or {}
-            report = attributes.get(HEALTH_REPORT_FIELD)
-            if report is not None:
-                yield _report_pair(report)
-                continue
-            level = _event_level(event)
-            if selected is None or selected.enabled(target, level):
-                key = new_event_key(
-                    writer.event_prefix, writer.vm_id, _LEVEL_NAMES[level], f"{target}:{event.name}"
-                )
-                fields = [item for item in attributes.items() if item[0] != _LEVEL_ATTRIBUTE]
-                text = _message(event.name, fields)
-                yield key, f"Time: {utc_iso_ms(ns_to_ms(event.timestamp))} | Event: {text} | {ids}"
-        level = _span_level(span)
+        context = span.context
+        trace_id, span_id = (context.trace_id, context.span_id) if context else (0, 0)
+        events = span.events
+        pairs = (
+            _event_pairs(writer, selected, target, events, _IDS % (trace_id, span_id))
+            if events
+            else []
+        )
+        code = span.status.status_code
+        level = _span_level(code)
+        if selected is None or selected.enabled(target, level):
+            # A span's value is short and ASCII, always one record: its key is a cached head
+            # and an id, with no KvpKey to make and fit per span.
+            head = event_key_head(
+                writer.event_prefix,
+                writer.vm_id,
+                _LEVEL_NAMES[level],
+                f"{target}:{span.name}",
+                KEY_MAX_BYTES,
+            )
+            # Most spans are UNSET: an enum member as a dict key costs a Python-level __hash__.
+            status = "UNSET" if code is StatusCode.UNSET else _STATUS_NAMES[code]
+            start, end = utc_iso_ns(span.start_time or 0), utc_iso_ns(span.end_time or 0)
+            value = _SPAN_VALUE % (start, end, status, trace_id, span_id)
+            pairs.append((head + new_record_id(), value))
+        return pairs
+
+
+def _event_pairs(
+    writer: KvpWriter,
+    selected: Optional[EnvFilter],
+    target: str,
+    events: Sequence[Event],
+    ids: str,
+) -> list[Pair]:
+    pairs: list[Pair] = []
+    for event in events:
+        attributes = event.attributes or {}
+        report = attributes.get(HEALTH_REPORT_FIELD)
+        if report is not None:
+            pairs.append(_report_pair(report))
+            continue
+        level = _event_level(event)
         if selected is None or selected.enabled(target, level):
             key = new_event_key(
-                writer.event_prefix, writer.vm_id, _LEVEL_NAMES[level], f"{target}:{span.name}"
+                writer.event_prefix, writer.vm_id, _LEVEL_NAMES[level], f"{target}:{event.name}"
             )
-            start, end = ns_to_ms(span.start_time or 0), ns_to_ms(span.end_time or 0)
-            status = _STATUS_NAMES[span.status.status_code]
-            yield (
-                key,
-                (f"Start: {utc_iso_ms(start)} | End: {utc_iso_ms(end)} | Status: {status} | {ids}"),
-            )
+            fields = [item for item in attributes.items() if item[0] != _LEVEL_ATTRIBUTE]
+            text = _message(event.name, fields)
+            pairs.append((key, f"Time: {utc_iso_ns(event.timestamp)} | Event: {text} | {ids}"))
+    return pairs
 
 
 class KvpLogHandler(logging.Handler):
@@ -181,8 +217,8 @@ def _report_pair(report: object) -> Pair:
     return PROVISIONING_REPORT_KEY, text
 
 
-def _span_level(span: ReadableSpan) -> Level:
-    return Level.ERROR if span.status.status_code is StatusCode.ERROR else Level.INFO
+def _span_level(code: StatusCode) -> Level:
+    return Level.ERROR if code is StatusCode.ERROR else Level.INFO
 
 
 def _event_level(event: Event) -> Level:
@@ -214,4 +250,4 @@ def _text(value: Any) -> str:
 
 
 def _ids(trace_id: int, span_id: int) -> str:
-    return f"TraceId: {trace_id:032x} | SpanId: {span_id:016x}"
+    return _IDS % (trace_id, span_id)

@@ -55,11 +55,7 @@ def encode_kvp_record(key: Union[str, KvpKey], value: str) -> bytes:
     chunk suffix when there is one, is a ``ValueError``. NUL, which would end a field early for
     the host, is replaced by U+FFFD.
     """
-    if not isinstance(value, str):
-        raise TypeError(f"value must be a str, got {type(value).__name__}")
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    data = value.encode("utf-8", "replace")
+    data = _value_bytes(value)
     if len(data) <= VALUE_CHUNK_MAX_BYTES:
         return _RECORD.pack(_key_bytes(key, KEY_MAX_BYTES), data)
     chunks = split_utf8(data, VALUE_CHUNK_MAX_BYTES)
@@ -69,7 +65,50 @@ def encode_kvp_record(key: Union[str, KvpKey], value: str) -> bytes:
     )
 
 
+def pack_kvp_record(buffer: bytearray, offset: int, key: Union[str, KvpKey], value: str) -> int:
+    """``encode_kvp_record(key, value)`` written into ``buffer`` at ``offset``; the end offset.
+
+    ``buffer`` grows when the records do not fit. A writer packs a whole batch into one buffer
+    it keeps: no bytes object per record, no join, no fresh memory for each batch.
+    """
+    end = offset + RECORD_BYTES
+    if (
+        type(value) is str
+        and len(value) <= VALUE_CHUNK_MAX_BYTES
+        and value.isascii()
+        and "\x00" not in value
+        and end <= len(buffer)
+    ):
+        # The common record: an ASCII value is as many bytes as characters, so it fits one
+        # record and has nothing to replace. So does the common key (checked as _key_bytes
+        # does first, without the call).
+        if (
+            type(key) is str
+            and key.isascii()
+            and 0 < len(key) <= KEY_MAX_BYTES
+            and "\x00" not in key
+        ):
+            key_bytes = key.encode("ascii")
+        else:
+            key_bytes = _key_bytes(key, KEY_MAX_BYTES)
+        _RECORD.pack_into(buffer, offset, key_bytes, value.encode("ascii"))
+        return end
+    records = encode_kvp_record(key, value)
+    buffer[offset : offset + len(records)] = records
+    return offset + len(records)
+
+
+def _value_bytes(value: str) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError(f"value must be a str, got {type(value).__name__}")
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    return value.encode("utf-8", "replace")
+
+
 def _key_bytes(key: Union[str, KvpKey], max_bytes: int) -> bytes:
+    if type(key) is str and key.isascii() and 0 < len(key) <= max_bytes and "\x00" not in key:
+        return key.encode("ascii")  # the common key: one byte per character, nothing to check
     if isinstance(key, KvpKey):
         return key.encoded(max_bytes)
     if not isinstance(key, str):

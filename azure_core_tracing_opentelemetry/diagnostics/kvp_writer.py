@@ -10,6 +10,7 @@ is counted in ``dropped`` and logged once per kind as a WARNING.
 from __future__ import annotations
 
 import atexit
+import bisect
 import contextlib
 import fcntl
 import logging
@@ -31,15 +32,18 @@ from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
     KEY_MAX_BYTES,
     RECORD_BYTES,
-    encode_kvp_record,
+    pack_kvp_record,
 )
 
 DEFAULT_KVP_POOL_PATH = "/var/lib/hyperv/.kvp_pool_1"
 PROC_STAT_PATH = "/proc/stat"
 Render = Callable[[Any], Iterable[tuple[Union[str, KvpKey], str]]]
 """Turns a queued item into ``(key, value)`` pairs, on the writer thread."""
+# Queued: (None, key, value) from write, (render, item, None) from submit.
+_Entry = tuple[Optional[Render], Any, Any]
 
 _MAX_BATCH = 256  # entries per lock hold: keeps hv_kvp_daemon's wait short
+_BUFFER_BYTES = _MAX_BATCH * RECORD_BYTES  # a batch of one-record entries, packed in place
 _IDLE_WAKE_SECONDS = 1.0
 # After the first entry, wait this long for more (unless a flush or a full batch comes first):
 # waking per entry would cost every caller a thread switch, and records are not urgent.
@@ -61,6 +65,10 @@ def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def _one_pair(item: tuple[Union[str, KvpKey], str]) -> tuple[tuple[Union[str, KvpKey], str]]:
+    return (item,)
 
 
 def _check_key(key: object) -> None:
@@ -139,16 +147,32 @@ class KvpWriter:
             _check_key(key)
         if type(value) is not str:
             raise TypeError(f"value must be a str, got {type(value).__name__}")
-        return self.submit(None, (key, value))
+        return self._queue((None, key, value))
 
     def submit(self, render: Optional[Render], item: Any) -> bool:
         """Queue ``item``; the writer thread calls ``render(item)`` for its key/value pairs
         (``None``: ``item`` is one ``(key, value)`` pair)."""
+        # _queue's lines, written out: this is the path of every span and log record, and a
+        # Python call more is a tenth of a microsecond on the application's thread.
         pending = self._pending
         if self._closed or len(pending) >= self._max_queue:
             self._lose_on_caller()
             return False
-        pending.append((render, item))
+        pending.append((_one_pair if render is None else render, item, None))
+        if not self._wake.is_set():
+            self._wake.set()
+        elif len(pending) == _MAX_BATCH:
+            self._hurry.set()
+        return True
+
+    def _queue(self, entry: _Entry) -> bool:
+        # One flat tuple per entry: each allocation of a tracked object brings the cyclic
+        # garbage collector nearer, and a full queue holds thousands of them.
+        pending = self._pending
+        if self._closed or len(pending) >= self._max_queue:
+            self._lose_on_caller()
+            return False
+        pending.append(entry)
         if not self._wake.is_set():
             self._wake.set()
         elif len(pending) == _MAX_BATCH:
@@ -203,6 +227,7 @@ class KvpWriter:
     # --- the writer thread ---------------------------------------------------------------
 
     def _run(self) -> None:
+        self._buffer = bytearray(_BUFFER_BYTES)
         try:
             self._prepare_pool()
         except Exception as error:
@@ -220,7 +245,7 @@ class KvpWriter:
 
     def _drain(self) -> bool:
         while True:
-            entries: list[tuple[Optional[Render], Any]] = []
+            entries: list[_Entry] = []
             signal: Any = None
             while len(entries) < _MAX_BATCH:
                 try:
@@ -241,23 +266,30 @@ class KvpWriter:
             elif not entries:
                 return True
 
-    def _write_entries(self, entries: list[tuple[Optional[Render], Any]]) -> None:
-        blobs = []
-        for render, item in entries:
+    def _write_entries(self, entries: list[_Entry]) -> None:
+        buffer = self._buffer
+        end = 0
+        ends: list[int] = []  # where each entry's records stop: a cut write keeps whole entries
+        for render, item, text in entries:
+            start = end
             try:
-                if render is None:
-                    blob = encode_kvp_record(*item)
+                if render is None:  # from write: item is the key, text the value
+                    end = pack_kvp_record(buffer, end, item, text)
                 else:
-                    blob = b"".join(encode_kvp_record(key, value) for key, value in render(item))
+                    for key, value in render(item):
+                        end = pack_kvp_record(buffer, end, key, value)
             except Exception as error:  # only the type: the message may quote the entry
+                end = start  # what the entry packed before it failed is written over
                 self._lose(
                     1, "render", "a KVP entry could not be encoded (%s)", type(error).__name__
                 )
                 continue
-            if blob:
-                blobs.append(blob)
-        if blobs:
-            self._append(blobs)
+            if end != start:
+                ends.append(end)
+        if ends:
+            self._append(buffer, ends)
+        if len(buffer) > _BUFFER_BYTES:
+            self._buffer = bytearray(_BUFFER_BYTES)  # a batch of long values: give it back
 
     def _prepare_pool(self) -> None:
         """Create the pool (0600) and, under the lock, empty it if it is from an earlier boot."""
@@ -281,24 +313,25 @@ class KvpWriter:
         finally:
             self._close(fd)  # closing drops both locks
 
-    def _append(self, blobs: list[bytes]) -> None:
+    def _append(self, buffer: bytearray, ends: list[int]) -> None:
         fd = self._open()
         if fd is None:
-            self._lose(len(blobs), None, "")
+            self._lose(len(ends), None, "")
             return
+        size = ends[-1]
         start = 0
         done = 0
         try:
             self._lock(fd)
             start = self._aligned_end(fd)
-            data = memoryview(b"".join(blobs))
-            while done < len(data):  # one call, but a signal or a full disk may cut it short
-                done += os.write(fd, data[done:])
+            with memoryview(buffer) as data:  # released before the buffer may grow again
+                while done < size:  # one call, but a signal or a full disk may cut it short
+                    done += os.write(fd, data[done:size])
         except OSError as error:
-            kept = self._keep_whole_entries(fd, start, done, blobs)
+            kept = self._keep_whole_entries(fd, start, done, ends)
             self._pool_error = f"{error.strerror or error} ({self.path})"
             self._lose(
-                len(blobs) - kept,
+                len(ends) - kept,
                 "write",
                 "cannot write KVP pool %s: %s",
                 self.path,
@@ -309,7 +342,7 @@ class KvpWriter:
         finally:
             self._close(fd)
         self._pool_error = None
-        self._written += len(blobs)
+        self._written += len(ends)
 
     def _open(self) -> Optional[int]:
         try:
@@ -349,14 +382,9 @@ class KvpWriter:
             )
         return info.st_size - extra
 
-    def _keep_whole_entries(self, fd: int, start: int, done: int, blobs: list[bytes]) -> int:
-        kept = 0
-        end = 0
-        for blob in blobs:
-            if end + len(blob) > done:
-                break
-            end += len(blob)
-            kept += 1
+    def _keep_whole_entries(self, fd: int, start: int, done: int, ends: list[int]) -> int:
+        kept = bisect.bisect_right(ends, done)
+        end = ends[kept - 1] if kept else 0
         if end != done:
             with contextlib.suppress(OSError):  # a device (not a file) keeps nothing anyway
                 os.ftruncate(fd, start + end)  # take back the piece of an entry

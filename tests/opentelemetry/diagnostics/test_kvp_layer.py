@@ -16,6 +16,7 @@ from azure_core_tracing.http import HttpPipeline, Request, TransportError
 from azure_core_tracing_opentelemetry import OpenTelemetryProvider
 from azure_core_tracing_opentelemetry.diagnostics import (
     DEFAULT_EVENT_PREFIX,
+    KEY_MAX_BYTES,
     PROVISIONING_REPORT_KEY,
     EnvFilter,
     KvpLogHandler,
@@ -53,6 +54,19 @@ def test_a_finished_span_is_one_record_with_the_exact_value(kvp: KvpSdk) -> None
         "Start: 2024-05-01T12:00:00.123Z | End: 2024-05-01T12:00:01.456Z | Status: OK | "
         f"TraceId: {context.trace_id:032x} | SpanId: {context.span_id:016x}"
     )
+
+
+def test_a_long_span_name_is_cut_between_characters_inside_a_key_the_host_reads(
+    kvp: KvpSdk,
+) -> None:
+    for name in ("€" * 200, "a|b" * 100):
+        kvp.sdk.get_tracer("agent").start_span(name).end()
+    for record in kvp.records():
+        head, record_id = record.key.rsplit("|", 1)
+        assert len(record.key.encode()) <= KEY_MAX_BYTES and re.fullmatch(UUID4, record_id)
+        assert head.startswith(f"{DEFAULT_EVENT_PREFIX}|{VM_ID}|INFO|agent:")
+        assert head.endswith("…") and head.count("|") == 3  # a "|" in a name is no field
+        assert len(record.key.encode()) >= KEY_MAX_BYTES - 3  # filled, not cut short
 
 
 def test_a_span_with_status_error_is_an_error_record(kvp: KvpSdk) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 import uuid
 import warnings
 from pathlib import Path
@@ -21,7 +22,12 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     encode_kvp_record,
     read_kvp_pool,
 )
-from azure_core_tracing_opentelemetry.diagnostics.kvp_key import new_event_key, new_record_id
+from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
+    event_key_head,
+    new_event_key,
+    new_record_id,
+)
+from azure_core_tracing_opentelemetry.diagnostics.kvp_record import pack_kvp_record
 from tests.opentelemetry.diagnostics.conftest import VM_ID
 
 RECORD_ID = "5b0e8f3a-7c1d-4e2f-9a3b-0c4d5e6f7a8b"
@@ -29,6 +35,22 @@ RECORD_ID = "5b0e8f3a-7c1d-4e2f-9a3b-0c4d5e6f7a8b"
 TEXT = st.text(
     alphabet=st.characters(codec="utf-8", exclude_characters="\x00"),
     max_size=3000,
+)
+
+
+# Mostly ASCII, around the one-record limit, with a NUL or a lone surrogate now and then: the
+# edges of the packer's fast path.
+ASCII_ISH = st.text(
+    alphabet=st.one_of(
+        st.characters(max_codepoint=127),
+        st.sampled_from(["\x00", "\ud800", "é", "€", "😀", "|"]),
+    ),
+    max_size=1100,
+)
+KEYS = st.one_of(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=260),
+    st.text(max_size=300),
+    st.builds(KvpKey, st.just("p"), st.just(VM_ID), st.just("INFO"), TEXT, st.just(RECORD_ID)),
 )
 
 
@@ -132,6 +154,70 @@ def test_a_nul_in_a_value_is_replaced_so_the_host_reads_all_of_it() -> None:
     assert value.decode() == "a\ufffdb"
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    key=KEYS,
+    value=st.one_of(ASCII_ISH, TEXT),
+    offset=st.integers(0, 3),
+    room=st.integers(0, 2 * RECORD_BYTES),
+)
+def test_packing_into_a_buffer_gives_exactly_the_encoded_bytes(
+    key: str | KvpKey, value: str, offset: int, room: int
+) -> None:
+    # A used buffer (not zeros): every byte of the records must be written, padding included.
+    start = offset * RECORD_BYTES
+    buffer = bytearray(b"\xaa" * (start + room))
+    try:
+        expected = encode_kvp_record(key, value)
+    except (TypeError, ValueError) as error:
+        with pytest.raises(type(error)):
+            pack_kvp_record(buffer, start, key, value)
+        return
+    end = pack_kvp_record(buffer, start, key, value)
+    assert end == start + len(expected)
+    assert bytes(buffer[start:end]) == expected
+    assert buffer[:start] == b"\xaa" * start
+
+
+def test_packing_checks_what_encoding_checks() -> None:
+    buffer = bytearray(RECORD_BYTES)
+    with pytest.raises(TypeError, match="value must be a str"):
+        pack_kvp_record(buffer, 0, "k", b"v")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="key must be a str or KvpKey"):
+        pack_kvp_record(buffer, 0, b"k", "v")  # type: ignore[arg-type]
+    for bad_key in ("", "k" * (KEY_MAX_BYTES + 1), "a\x00b"):
+        with pytest.raises(ValueError, match="1 to 254"):
+            pack_kvp_record(buffer, 0, bad_key, "v")
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=TEXT, level=st.sampled_from(["TRACE", "INFO", "ERROR"]))
+def test_a_cached_key_head_and_an_id_make_the_whole_key(name: str, level: str) -> None:
+    record_id = new_record_id()
+    key = KvpKey("azure-core-tracing-0.1.0", VM_ID, level, name, record_id)
+    head = event_key_head(key.prefix, key.vm_id, level, name, KEY_MAX_BYTES)
+    assert head + record_id == key.render(KEY_MAX_BYTES)
+    again = event_key_head(key.prefix, key.vm_id, level, name, KEY_MAX_BYTES)
+    assert again == head  # from the cache now
+
+
+def test_a_key_fitted_for_one_room_is_not_reused_for_another() -> None:
+    # The same name, fitted once for a whole record and once with a chunk suffix to fit.
+    key = KvpKey("p", VM_ID, "INFO", "n" * 400, RECORD_ID)
+    whole = key.encoded(KEY_MAX_BYTES)
+    chunked = key.encoded(KEY_MAX_BYTES - 2)
+    assert (len(whole), len(chunked)) == (KEY_MAX_BYTES, KEY_MAX_BYTES - 2)
+    assert KvpKey("p", VM_ID, "INFO", "n" * 400, "x|y").render(KEY_MAX_BYTES).endswith("|x\u00a6y")
+
+
+def test_keys_stay_right_past_the_cache_size() -> None:
+    for index in range(3000):  # more names than the cache keeps: it starts again, still right
+        name = f"step-{index}"
+        key = KvpKey("p", VM_ID, "WARN", name, RECORD_ID)
+        assert key.render(KEY_MAX_BYTES) == f"p|{VM_ID}|WARN|{name}|{RECORD_ID}"
+        assert event_key_head("p", VM_ID, "WARN", name, KEY_MAX_BYTES) == f"p|{VM_ID}|WARN|{name}|"
+
+
 def test_a_str_key_that_does_not_fit_is_a_value_error() -> None:
     encode_kvp_record("k" * KEY_MAX_BYTES, "v")
     with pytest.raises(ValueError, match="1 to 254"):
@@ -222,7 +308,23 @@ def test_record_ids_are_distinct_version_4_uuids() -> None:
         assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122) and str(parsed) == text
 
 
+def test_threads_drawing_at_once_never_share_an_id() -> None:
+    drawn: list[list[str]] = [[] for _ in range(8)]
+
+    def draw(into: list[str]) -> None:
+        into.extend(new_record_id() for _ in range(5000))
+
+    threads = [threading.Thread(target=draw, args=(into,)) for into in drawn]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [text for into in drawn for text in into]
+    assert len(set(every)) == len(every) == 40_000
+
+
 def test_a_forked_child_draws_other_record_ids_than_its_parent() -> None:
+    new_record_id()  # the parent now holds ids drawn ahead: the child must not hand them out
     read_end, write_end = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: harmless here

@@ -28,7 +28,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     read_kvp_pool,
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import boot_time_from_proc_stat
-from tests.opentelemetry.diagnostics.conftest import DIAGNOSTICS_LOGGER, VM_ID
+from tests.opentelemetry.diagnostics.conftest import DIAGNOSTICS_LOGGER, VM_ID, written
 
 
 def run_python(
@@ -330,6 +330,57 @@ def test_an_entry_that_cannot_be_rendered_is_counted_and_the_writer_goes_on(
     assert (writer.written, writer.dropped) == (1, 2)
     [warning] = warnings_from(caplog)
     assert "RuntimeError" in warning and "hunter2" not in caplog.text
+
+
+def test_submit_without_a_render_takes_one_pair_and_counts_a_bad_one(
+    pool: Path, writer: KvpWriter
+) -> None:
+    assert writer.submit(None, ("pair", "1"))
+    assert writer.submit(None, "not a pair")  # found out on the writer thread, never raised
+    writer.write("after", "2")
+    assert [(r.key, r.value) for r in written(writer, pool)] == [("pair", "1"), ("after", "2")]
+    assert (writer.written, writer.dropped) == (2, 1)
+
+
+def test_an_entry_that_fails_half_way_leaves_none_of_its_records(
+    pool: Path, writer: KvpWriter, held_lock: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    def half(item: Any) -> Iterator[tuple[str, str]]:
+        yield "half-1", "packed before the failure"
+        raise RuntimeError("secret=hunter2")
+
+    writer.write("before", "0")  # held back: all three go in one batch, packed in one buffer
+    assert writer.submit(half, None)
+    writer.write("after", "2")
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
+    assert [(r.key, r.value) for r in written(writer, pool)] == [("before", "0"), ("after", "2")]
+    assert (writer.written, writer.dropped) == (2, 1)
+    assert pool.stat().st_size == 2 * RECORD_BYTES and "hunter2" not in caplog.text
+
+
+def test_entries_larger_than_a_batch_buffer_are_written_whole_and_later_ones_too(
+    pool: Path, writer: KvpWriter, held_lock: int
+) -> None:
+    big = "é" * 200_000  # 400,000 bytes: 392 records, more than the writer's buffer holds
+    writer.write("small", "s")
+    assert writer.submit(lambda _: [("big", big), ("next", "n")], None)
+    writer.write("last", "l")
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
+    assert writer.flush(10.0)
+    for round_number in range(2):  # and again once the writer has given the large buffer back
+        writer.write(f"again-{round_number}", "a" * 1022)
+        assert writer.flush(10.0)
+    records = read_kvp_pool(pool, join_chunks=True)
+    assert [(r.key, r.chunks) for r in records] == [
+        ("small", 1),
+        ("big", 392),
+        ("next", 1),
+        ("last", 1),
+        ("again-0", 1),
+        ("again-1", 1),
+    ]
+    assert records[1].value == big and records[4].value == "a" * 1022
+    assert writer.dropped == 0 and pool.stat().st_size == (392 + 5) * RECORD_BYTES
 
 
 def test_bad_arguments_are_rejected_on_the_callers_thread(pool: Path, writer: KvpWriter) -> None:
