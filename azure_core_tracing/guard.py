@@ -21,8 +21,11 @@ from azure_core_tracing.failures import report_tracing_failure
 from azure_core_tracing.headers import (
     MAX_PROPAGATED_HEADERS,
     MAX_PROPAGATED_VALUE_BYTES,
+    MAX_TRACESTATE_BYTES,
     PROTECTED_FROM_PROPAGATION,
     PROTECTED_PREFIXES_FROM_PROPAGATION,
+    REPLACED_BY_PROPAGATION,
+    TRACESTATE,
 )
 from azure_core_tracing.tracing import (
     AttributeValue,
@@ -102,9 +105,12 @@ class GuardedSpan(Span):
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
         """Add the provider's trace headers to ``headers``, keeping only what may be sent.
 
-        Only headers ``headers`` does not have yet are added, never one of the request's own
-        kind (``PROTECTED_FROM_PROPAGATION``), each a token name with a clean Latin-1 value of
-        at most ``MAX_PROPAGATED_VALUE_BYTES``; anything else is dropped and reported."""
+        Only headers ``headers`` does not have yet are added (the W3C ``traceparent`` and
+        ``tracestate`` are replaced: the try's own trace context is what must go), never one
+        of the request's own kind (``PROTECTED_FROM_PROPAGATION``), each a token name with a
+        clean Latin-1 value of at most ``MAX_PROPAGATED_VALUE_BYTES`` (any valid
+        ``tracestate``, which may be longer, passes whole); anything else is dropped and
+        reported."""
         check_headers_mapping(headers)
         carrier: dict[str, str] = {}
         try:
@@ -131,7 +137,7 @@ class GuardedSpan(Span):
                 PROTECTED_PREFIXES_FROM_PROPAGATION
             ):
                 self._dropped(f"it wrote the {name!r} header, which tracing never sets")
-            elif name in headers:
+            elif lowered not in REPLACED_BY_PROPAGATION and name in headers:
                 self._dropped(f"it wrote the {name!r} header, which the request already has")
             else:
                 headers[name] = value
@@ -161,7 +167,8 @@ def _plain_header(name: object, value: object) -> Optional[tuple[str, str]]:
     if not isinstance(name, str) or not isinstance(value, str):
         return None
     name, value = str.__str__(name), str.__str__(value)
-    if len(value) > MAX_PROPAGATED_VALUE_BYTES:  # Latin-1: one byte a character
+    limit = MAX_TRACESTATE_BYTES if name.lower() == TRACESTATE else MAX_PROPAGATED_VALUE_BYTES
+    if len(value) > limit:  # Latin-1: one byte a character
         return None
     try:
         check_header(name, value)

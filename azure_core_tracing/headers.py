@@ -48,6 +48,12 @@ PROTECTED_PREFIXES_FROM_PROPAGATION = (
     "x-forwarded-",
     "x-ms-",
 )
-# Bounds on what propagation adds: W3C baggage's own limit per header, and a few headers.
+# The trace context propagation owns: a request's own copy (forwarded from an incoming
+# request, or left by an earlier send) is replaced by the try's.
+REPLACED_BY_PROPAGATION = frozenset({TRACEPARENT, TRACESTATE})
+# Bounds on what propagation adds: W3C baggage's own limit per header, but the longest valid
+# Level 2 tracestate (32 members of 256 + 1 + 256 characters, 31 commas) for tracestate; and
+# a few headers.
 MAX_PROPAGATED_VALUE_BYTES = 8192
+MAX_TRACESTATE_BYTES = 32 * (256 + 1 + 256) + 31
 MAX_PROPAGATED_HEADERS = 8

@@ -211,12 +211,15 @@ def _entry_length(entry: tuple[str, str]) -> int:
     return len(entry[0]) + 1 + len(entry[1])
 
 
-def _truncated(first: tuple[str, str], rest: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _truncated(
+    first: tuple[str, str], rest: list[tuple[str, str]], max_length: int = _TRUNCATION_LENGTH
+) -> list[tuple[str, str]]:
     """``rest`` with whole entries removed so that ``first`` and ``rest`` fit the spec's limits:
-    at most 32 members, then 512 characters (entries over 128 first, then from the right)."""
+    at most 32 members, then ``max_length`` characters (entries over 128 first, then from the
+    right)."""
     rest = rest[: _MAX_MEMBERS - 1]
     length = _entry_length(first) + sum(_entry_length(entry) + 1 for entry in rest)
-    while rest and length > _TRUNCATION_LENGTH:
+    while rest and length > max_length:
         large = [i for i, e in enumerate(rest) if _entry_length(e) > _LARGE_ENTRY_LENGTH]
         index = large[-1] if large else len(rest) - 1
         length -= _entry_length(rest.pop(index)) + 1

@@ -55,7 +55,7 @@ def _actions(payload: Any) -> list[tuple[str, Any]]:
     for element in payload:
         if not isinstance(element, dict) or not isinstance(element.get("url"), str):
             raise ValueError("each element must be an object with a string url")
-        actions.append((element["url"], element.get("arguments") or []))
+        actions.append((element["url"], element.get("arguments", [])))
     return actions
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Optional, TypeVar
 
 Self = TypeVar("Self", bound="BackgroundServer")
 
@@ -40,8 +43,13 @@ class _QuietServer(ThreadingHTTPServer):
 class BackgroundServer:
     """A ``ThreadingHTTPServer`` on 127.0.0.1 that serves from a thread inside ``with``."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], tls: Optional[ssl.SSLContext] = None
+    ) -> None:
         self._httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self._scheme = "http" if tls is None else "https"
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -49,7 +57,7 @@ class BackgroundServer:
 
     def url(self, path: str) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
+        return f"{self._scheme}://{host!s}:{port}{path}"
 
     def __enter__(self: Self) -> Self:
         self._thread.start()
@@ -70,7 +78,7 @@ class QuietHandler(BaseHTTPRequestHandler):
 class LocalServer(BackgroundServer):
     """Replies to each path from a script (the last reply repeats) and records every request."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Optional[ssl.SSLContext] = None) -> None:
         self.received: list[Received] = []
         self._scripts: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
@@ -117,7 +125,7 @@ class LocalServer(BackgroundServer):
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle  # noqa: N815
 
-        super().__init__(Handler)
+        super().__init__(Handler, tls)
 
     def script(self, path: str, *replies: Reply) -> str:
         """Set the replies for ``path`` and return its URL."""
@@ -132,3 +140,38 @@ def refused_url(path: str = "/") -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}{path}"
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, signed by its own key, made by ``openssl``: (cert, key)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def tls_server_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """A server-side TLS context presenting ``cert``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context

@@ -11,7 +11,7 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from azure_core_tracing.call_options import call_options
-from azure_core_tracing.checks import type_name
+from azure_core_tracing.checks import is_unicode, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.headers import CLIENT_REQUEST_ID, SERVICE_REQUEST_ID, USER_AGENT
@@ -73,8 +73,8 @@ class RequestActivityPolicy(PipelinePolicy):
         status = response.status_code
         attributes: dict[str, AttributeValue] = {}
         self._put(attributes, Attribute.STATUS_CODE, status)
-        service_request_id = response.headers.get(SERVICE_REQUEST_ID)
-        if service_request_id and isinstance(service_request_id, str):  # a transport's, unchecked
+        service_request_id = _server_text(response.headers.get(SERVICE_REQUEST_ID))
+        if service_request_id:
             self._put(attributes, Attribute.SERVICE_REQUEST_ID, service_request_id)
         failed = status >= 400 and status not in call_options(scope.context).expected_status_codes
         if failed:
@@ -125,6 +125,15 @@ class RequestActivityPolicy(PipelinePolicy):
         if request_id:
             self._put(attributes, Attribute.CLIENT_REQUEST_ID, request_id)
         return attributes
+
+
+def _server_text(value: object) -> Optional[str]:
+    """A server's header value as text a span can hold: it comes unchecked, from a server
+    and a transport, so what cannot be written as UTF-8 is escaped, never raised over."""
+    if not isinstance(value, str):
+        return None
+    text = str.__str__(value)
+    return text if is_unicode(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class _ActivityLink(NextPolicy):

@@ -7,13 +7,19 @@ imported, so the core stays importable without it.
 from __future__ import annotations
 
 import asyncio
+import io
+import os
+import ssl
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
+import requests.utils
+import urllib3.response
 from requests.structures import CaseInsensitiveDict
 
 from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context
+from azure_core_tracing.http import environment
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.transport import (
     AsyncHttpTransport,
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
     import aiohttp
 
 _STREAM_CHUNK_SIZE = 64 * 1024
+_NO_CONTENT_TYPE = ("Content-Type",)
 
 
 def _import_aiohttp() -> Any:
@@ -41,11 +48,18 @@ def _import_aiohttp() -> Any:
 class AioHttpTransport(AsyncHttpTransport):
     """Sends requests with ``aiohttp``, keeping connections pooled across calls.
 
-    Like ``RequestsTransport``: timeouts in float seconds (connect, and each read) shortened
-    by the context's deadline; redirects returned, not followed; proxies and ``.netrc`` from
-    the environment (``trust_env``); every failure a ``TransportError`` holding no secret of
-    the URL, whose cause is a redacted copy. A transport belongs to the event loop it first
-    sends in: use one per loop.
+    It sends and reads as ``RequestsTransport`` does: timeouts in float seconds (connect, and
+    each read) shortened by the context's deadline, which bounds the whole try; redirects
+    returned, not followed; no ``Content-Type`` the caller did not set; a seekable body with
+    its ``Content-Length``, another stream chunked; response headers and reason read as
+    Latin-1; the content codings ``requests`` decodes (gzip and deflate, here) decoded and
+    any other returned as it is; every failure a ``TransportError`` of the same kind, holding
+    no secret of the URL, whose cause is a redacted copy. The session it makes reads the
+    environment as ``requests`` does, not as aiohttp's ``trust_env`` would: the same proxy
+    (``NO_PROXY`` CIDRs included), the same CA bundle (``REQUESTS_CA_BUNDLE``, else certifi's),
+    the same netrc and URL credentials, none of which replaces a request's own
+    ``Authorization`` header. A session you pass is used as it is configured. A transport
+    belongs to the event loop it first sends in: use one per loop.
     """
 
     def __init__(
@@ -74,32 +88,55 @@ class AioHttpTransport(AsyncHttpTransport):
         aiohttp = self._aiohttp
         # The deadline bounds the whole try, body included (a trickling server cannot hold it).
         total = None if context.deadline is None else max(connect, read)
+        headers = request.header_dict()
+        url = request.url
+        proxy = None
         try:
+            tls: Union[ssl.SSLContext, bool] = True
+            if self._owns_session:  # the environment, read as requests reads it
+                found = environment.settings_for(url)
+                proxy = found.proxy  # aiohttp sends its user info as Proxy-Authorization
+                if url[:6].lower() == "https:":
+                    tls = _tls_context(found.ca_bundle)
+                if "Authorization" not in request.headers:
+                    credentials = environment.netrc_credentials(
+                        url
+                    ) or environment.user_info_credentials(url)
+                    if credentials is not None:
+                        headers["Authorization"] = environment.basic_authorization(*credentials)
+                url = environment.without_user_info(url)
             response = await session.request(
                 request.method,
-                request.url,
-                headers=request.header_dict(),
-                data=await _body(request),
+                url,
+                headers=headers,
+                proxy=proxy,
+                ssl=tls,
+                data=_body(request),
                 timeout=aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read),
                 allow_redirects=False,
+                # requests adds no Content-Type; a signed request must get none either.
+                skip_auto_headers=() if "content-type" in request.headers else _NO_CONTENT_TYPE,
             )
-            headers = _joined(response.headers)
+            received = _latin1_headers(response.raw_headers)
+            reason = _latin1(response.reason or "")
+            decoder = _decoder(received.get("content-encoding"))
             if request.stream:
+                chunks = _decoded(decoder, response.content.iter_chunked(_STREAM_CHUNK_SIZE))
                 return RawResponse(
                     response.status,
-                    response.reason or "",
-                    headers,
-                    async_chunks=_translated(
-                        self, request, response.content.iter_chunked(_STREAM_CHUNK_SIZE)
-                    ),
+                    reason,
+                    received,
+                    async_chunks=_translated(self, request, chunks),
                     async_close=_releaser(response),
                 )
             content = await response.read()
             response.release()
-        except Exception as error:  # whatever aiohttp, yarl or the event loop raised
+            if decoder is not None:
+                content = decoder.decompress(content) + decoder.flush()
+        except Exception as error:  # whatever aiohttp, yarl, a decoder or the loop raised
             failure, cause = self._translate(request, error)
         else:
-            return RawResponse(response.status, response.reason or "", headers, content)
+            return RawResponse(response.status, reason, received, content)
         # Raised outside the except block, so the original is not kept as __context__ either.
         raise failure from cause
 
@@ -121,7 +158,11 @@ class AioHttpTransport(AsyncHttpTransport):
             )
         session = self.session
         if session is None:  # made here, inside the loop, as aiohttp requires
-            created: aiohttp.ClientSession = self._aiohttp.ClientSession(trust_env=True)
+            # Content codings are decoded here, as requests decodes them (see _decoder).
+            # The environment is read in send, as requests reads it (see environment).
+            created: aiohttp.ClientSession = self._aiohttp.ClientSession(
+                trust_env=False, auto_decompress=False
+            )
             session = self.session = created
         return session
 
@@ -136,12 +177,35 @@ class AioHttpTransport(AsyncHttpTransport):
         return transport_failure(request, error, "other")
 
 
-async def _body(request: Request) -> Union[bytes, AsyncIterator[bytes], None]:
+_TLS_CONTEXTS: dict[tuple[str, int, int, int], ssl.SSLContext] = {}
+
+
+def _tls_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
+    """A context trusting ``ca_bundle`` (a file or a directory), else certifi's bundle, as
+    ``requests`` does; made again when the file changes."""
+    path = ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH
+    status = os.stat(path)
+    key = (path, status.st_ino, status.st_mtime_ns, status.st_size)
+    context = _TLS_CONTEXTS.get(key)
+    if context is None:
+        if os.path.isdir(path):
+            context = ssl.create_default_context(capath=path)
+        else:
+            context = ssl.create_default_context(cafile=path)
+        if len(_TLS_CONTEXTS) >= 8:
+            _TLS_CONTEXTS.clear()
+        _TLS_CONTEXTS[key] = context
+    return context
+
+
+def _body(request: Request) -> Union[bytes, io.IOBase, AsyncIterator[bytes], None]:
     body = request.body
     if body is None or isinstance(body, bytes):
         return body
     if isinstance(body, str):
         return body.encode("utf-8")
+    if isinstance(body, io.IOBase) and body.seekable():
+        return body  # aiohttp reads it off the loop and sends its Content-Length
     return _stream(body)
 
 
@@ -154,12 +218,40 @@ async def _stream(body: IO[bytes]) -> AsyncIterator[bytes]:
         yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
 
 
-def _joined(headers: Any) -> CaseInsensitiveDict[str]:
-    """Response headers, repeated names joined with ", " as requests joins them."""
+def _latin1(text: str) -> str:
+    """Text aiohttp decoded as UTF-8 (invalid bytes escaped), read again as http.client reads
+    it: Latin-1, byte for byte."""
+    return text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def _latin1_headers(raw: Any) -> CaseInsensitiveDict[str]:
+    """Response headers decoded as Latin-1, repeated names joined with ", ", as requests
+    (http.client) reads them."""
     joined: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-    for name, value in headers.items():
+    for raw_name, raw_value in raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
         joined[name] = f"{joined[name]}, {value}" if name in joined else value
     return joined
+
+
+def _decoder(coding: Optional[str]) -> Any:
+    """The decoder urllib3 would use for ``coding`` (None: returned as it is, as by requests)."""
+    if not coding:
+        return None
+    coding = coding.strip().lower()
+    known = urllib3.response.HTTPResponse.CONTENT_DECODERS
+    if coding in known or ("," in coding and any(c.strip() in known for c in coding.split(","))):
+        return urllib3.response.MultiDecoder(coding)
+    return None
+
+
+async def _decoded(decoder: Any, chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield chunk if decoder is None else decoder.decompress(chunk)
+    if decoder is not None:
+        rest = decoder.flush()
+        if rest:
+            yield rest
 
 
 def _releaser(response: aiohttp.ClientResponse) -> Any:

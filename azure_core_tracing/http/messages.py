@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import IO, Callable, Optional, Union, cast
 from urllib.parse import unquote, urlsplit
 
+import idna
 from requests.structures import CaseInsensitiveDict
 
 from azure_core_tracing.checks import check_header, is_token, is_unicode, type_name
@@ -97,17 +98,21 @@ def _is_host(host: str) -> bool:
     name = host[:-1] if host.endswith(".") else host
     if not name or len(name) > 253:
         return False
-    for label in name.split("."):
-        if label.isascii():
-            if _LABEL.fullmatch(label) is None:
-                return False
-            continue
+    labels = name.split(".")
+    if all(label.isdigit() for label in labels):  # what resolvers read as an IPv4 address
         try:
-            encoded = label.encode("idna")
-        except UnicodeError:
+            ipaddress.IPv4Address(name)
+        except ValueError:
             return False
-        if not 0 < len(encoded) <= 63:
-            return False
+        return True
+    if name.isascii() and "xn--" not in name.lower():
+        return all(_LABEL.fullmatch(label) is not None for label in labels)
+    try:
+        # Strict IDNA 2008, as urllib3 (under requests) encodes a host; yarl also maps UTS 46
+        # lookalikes (full-width letters, Roman numerals) that urllib3 refuses: refused here.
+        idna.encode(name.lower(), strict=True, std3_rules=True)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
     return True
 
 

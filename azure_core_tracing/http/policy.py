@@ -11,6 +11,7 @@ that cannot serve one kind of pipeline refuses it there with a ``TypeError``.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from typing import Optional
 
@@ -126,6 +127,28 @@ class _AsyncLink(AsyncNextPolicy):
         return await self._policy.send(request, self._next, context)
 
 
+def _passed_down(policy: SansIOHttpPolicy, returned: object, context: Context) -> Context:
+    if returned is None:
+        return context
+    if not isinstance(returned, Context):
+        raise TypeError(
+            f"{type(policy).__name__}.on_request must return a Context or None, "
+            f"got {type(returned).__name__}"
+        )
+    return returned
+
+
+def check_hooks(policy: SansIOHttpPolicy) -> None:
+    """Raise ``TypeError`` for a hook written ``async def``: a sans-I/O hook is called, not
+    awaited, so it would never run."""
+    for hook in ("on_request", "on_response", "on_exception"):
+        if inspect.iscoroutinefunction(getattr(policy, hook)):
+            raise TypeError(
+                f"{type(policy).__name__}.{hook} is a coroutine function: a SansIOHttpPolicy's "
+                "hooks run in both pipelines and are not awaited (await in an AsyncHttpPolicy)"
+            )
+
+
 # The two runners of a sans-I/O policy differ by one ``await``: the policy's logic is in its
 # hooks, written once.
 class _SansIOLink(NextPolicy):
@@ -136,7 +159,7 @@ class _SansIOLink(NextPolicy):
 
     def send(self, request: Request, context: Context) -> RawResponse:
         policy = self._policy
-        context = policy.on_request(request, context) or context
+        context = _passed_down(policy, policy.on_request(request, context), context)
         try:
             response = self._next.send(request, context)
         except Exception as error:
@@ -154,7 +177,7 @@ class _AsyncSansIOLink(AsyncNextPolicy):
 
     async def send(self, request: Request, context: Context) -> RawResponse:
         policy = self._policy
-        context = policy.on_request(request, context) or context
+        context = _passed_down(policy, policy.on_request(request, context), context)
         try:
             response = await self._next.send(request, context)
         except Exception as error:

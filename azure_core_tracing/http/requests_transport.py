@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import http.client
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional, Union
 
 import requests
+import requests.auth
+import requests.sessions
 import urllib3.exceptions
 
 from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context, OperationCancelledError
-from azure_core_tracing.http import urllib3_logging
+from azure_core_tracing.http import environment, urllib3_logging
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.sanitizer import may_hide_user_info
 from azure_core_tracing.http.transport import (
@@ -29,7 +32,9 @@ class RequestsTransport(HttpTransport):
     """Sends requests with ``requests``, keeping connections pooled across calls.
 
     Timeouts are float seconds; a context deadline shortens them. Redirects are not followed:
-    the response of a redirect is returned as it is. Every failure becomes a
+    the response of a redirect is returned as it is. Proxies, the CA bundle and netrc
+    credentials come from the environment as ``requests`` finds them, but a request's own
+    ``Authorization`` header is never replaced by netrc or URL credentials. Every failure becomes a
     ``TransportError`` whose message, and whose ``__cause__`` (of the original type, with a
     redacted message and no chain), hold no secret of the URL. Once one is built, urllib3's
     own log records are redacted too.
@@ -49,7 +54,7 @@ class RequestsTransport(HttpTransport):
         )
         self.read_timeout = check_seconds(read_timeout, "read_timeout", allow_zero=False)
         self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        self.session = session if session is not None else _EnvironmentSession()
         urllib3_logging.install()
 
     def send(self, request: Request, context: Context) -> RawResponse:
@@ -70,17 +75,26 @@ class RequestsTransport(HttpTransport):
                     # that trickles it cannot hold the call past the deadline.
                     stream=request.stream or deadline is not None,
                     allow_redirects=False,
+                    auth=self._auth(request),
                 )
             headers = response.headers  # RawResponse takes its own case-insensitive copy
+            if 101 < response.status_code < 200:
+                # http.client skips only 100: the final response is still on the connection,
+                # unread. Never let the pool hand it to the next request as its answer.
+                response.raw.close()
             if request.stream:
                 return RawResponse(
                     response.status_code,
                     response.reason or "",
                     headers,
-                    chunks=_translated(request, response.iter_content(_STREAM_CHUNK_SIZE)),
+                    chunks=_translated(request, _chunks(response, deadline)),
                     close=response.close,
                 )
-            content = response.content if deadline is None else _read_by(deadline, response)
+            if deadline is None:
+                content = response.content
+            else:
+                content = b"".join(_chunks(response, deadline))
+                response.raw.release_conn()  # read to the end: back to the pool
         except OperationCancelledError:
             raise
         except Exception as error:  # whatever requests, urllib3 or http.client raised
@@ -95,6 +109,69 @@ class RequestsTransport(HttpTransport):
         if self._owns_session:
             self.session.close()
 
+    def _auth(self, request: Request) -> Union[requests.auth.AuthBase, tuple[str, str], None]:
+        """The ``auth`` to pass, so that requests neither looks for netrc credentials again nor
+        lets them (or the URL's) replace the request's own ``Authorization`` header."""
+        if "Authorization" in request.headers:
+            return _KEEP_HEADERS
+        session = self.session
+        if session.auth or not session.trust_env:
+            return None  # requests' own rules: the session's auth, or the URL's
+        found = environment.netrc_credentials(request.url)
+        if found is not None:
+            return found
+        return None if environment.user_info_credentials(request.url) else _KEEP_HEADERS
+
+
+class _KeepHeaders(requests.auth.AuthBase):
+    """No authentication of its own: the request's headers are sent as they are."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
+_KEEP_HEADERS = _KeepHeaders()
+
+
+class _EnvironmentSession(requests.Session):
+    """A ``requests.Session`` that reads the environment's proxies and CA bundle through
+    ``environment.settings_for``: requests' answers, without its scan of ``os.environ`` on
+    every request."""
+
+    def merge_environment_settings(  # type: ignore[override]
+        self,
+        url: str,
+        proxies: Optional[dict[str, str]],
+        stream: Optional[bool],
+        verify: Any,
+        cert: Any,
+    ) -> Any:
+        if not isinstance(url, str) or (proxies is not None and "no_proxy" in proxies):
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if self.trust_env:
+            found = environment.settings_for(url)
+            if proxies is not None:
+                for scheme, proxy in found.proxies.items():
+                    proxies.setdefault(scheme, proxy)
+            if verify is True or verify is None:
+                verify = found.ca_bundle or verify
+        return {
+            "proxies": _merged(proxies, self.proxies),
+            "stream": _merged(stream, self.stream),
+            "verify": _merged(verify, self.verify),
+            "cert": _merged(cert, self.cert),
+        }
+
+
+def _merged(setting: Any, session_setting: Any) -> Any:
+    """``requests.sessions.merge_setting``, quicker where nothing is to be merged."""
+    if isinstance(setting, Mapping) and isinstance(session_setting, Mapping):
+        if not session_setting and None not in setting.values():
+            return setting
+        merge: Callable[[Any, Any], Any] = requests.sessions.merge_setting
+        return merge(setting, session_setting)
+    return session_setting if setting is None else setting
+
 
 def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
     iterator = iter(chunks)
@@ -103,6 +180,8 @@ def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
             chunk = next(iterator)
         except StopIteration:
             return
+        except OperationCancelledError:
+            raise
         except Exception as error:
             failure, cause = _translate(request, error)
         else:
@@ -111,11 +190,14 @@ def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise failure from cause
 
 
-def _read_by(deadline: datetime, response: requests.Response) -> bytes:
-    """The whole body, read one system call at a time until ``deadline``."""
+def _chunks(response: requests.Response, deadline: Optional[datetime]) -> Iterator[bytes]:
+    """The body in chunks; with a deadline, one read of the socket at a time, the deadline
+    checked between them, so a server that trickles the body cannot hold the call past it."""
+    if deadline is None:
+        yield from response.iter_content(_STREAM_CHUNK_SIZE)
+        return
     raw = response.raw
     read1 = getattr(raw, "read1", None)  # urllib3 2: at most one read of the socket
-    parts: list[bytes] = []
     while True:
         if datetime.now(timezone.utc) >= deadline:
             response.close()
@@ -124,10 +206,8 @@ def _read_by(deadline: datetime, response: requests.Response) -> bytes:
             )
         chunk = read1(_STREAM_CHUNK_SIZE, decode_content=True) if read1 else raw.read(1024)
         if not chunk:
-            break
-        parts.append(chunk)
-    raw.release_conn()  # read to the end: the connection goes back to the pool
-    return b"".join(parts)
+            return
+        yield chunk
 
 
 def _is_timeout(error: BaseException) -> bool:
@@ -137,9 +217,18 @@ def _is_timeout(error: BaseException) -> bool:
     return any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in error.args)
 
 
+# A connection lost, refused or cut short, however requests, urllib3 or http.client says it.
+_CONNECTION_ERRORS = (
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.ProtocolError,
+    http.client.IncompleteRead,
+)
+
+
 def _translate(request: Request, error: BaseException) -> tuple[TransportError, BaseException]:
     if _is_timeout(error):
         return transport_failure(request, error, "timeout")
-    if isinstance(error, (requests.ConnectionError, urllib3.exceptions.ProtocolError)):
+    if isinstance(error, _CONNECTION_ERRORS):
         return transport_failure(request, error, "connection")
-    return transport_failure(request, error, "other")
+    return transport_failure(request, error, "other")  # a body that cannot be decoded, ...

@@ -8,6 +8,7 @@ wait (``time.sleep`` or ``asyncio.sleep``, in slices, so a cancellation is seen 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import random
 import time
@@ -239,4 +240,10 @@ class _AsyncRetryLink(AsyncNextPolicy):
                     return response
                 await response.aclose()
             for step in attempts.waits(delay):
-                await self._policy.async_sleep(step)
+                waiting = self._policy.async_sleep(step)
+                if not inspect.isawaitable(waiting):
+                    raise TypeError(
+                        "sleep must return an awaitable for an AsyncHttpPipeline, "
+                        f"got {type(waiting).__name__}"
+                    )
+                await waiting

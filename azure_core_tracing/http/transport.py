@@ -176,7 +176,8 @@ def _os_reason(error: BaseException) -> str:
         if isinstance(current, OSError) and isinstance(current.errno, int):
             # The system's own text for the number (asyncio's adds the address); a resolver
             # error's numbers are not errno's, so its own fixed text is kept.
-            text = current.strerror if isinstance(current, socket.gaierror) else None
+            resolver = isinstance(current, socket.gaierror) or current.errno < 0
+            text = current.strerror if resolver and isinstance(current.strerror, str) else None
             return f"[Errno {current.errno}] {text or os.strerror(current.errno)}"
         pending.extend((current.__cause__, current.__context__, getattr(current, "reason", None)))
         pending.extend(current.args)
@@ -188,7 +189,7 @@ def _with_message(cls: type[BaseException], message: str) -> Optional[BaseExcept
     try:
         copy = cls.__new__(cls)
         copy.args = (message,)
-        return copy if str(copy) == message else None
+        return copy if str(copy) == message and message in repr(copy) else None
     except Exception:
         return None
 
@@ -202,7 +203,12 @@ def _message_subclass(cls: type[BaseException]) -> Optional[type[BaseException]]
             subclass = type(
                 cls.__name__,
                 (cls,),
-                {"__str__": _first_argument, "__module__": cls.__module__, "__slots__": ()},
+                {
+                    "__str__": _first_argument,
+                    "__repr__": _repr_with_message,
+                    "__module__": cls.__module__,
+                    "__slots__": (),
+                },
             )
         except Exception:  # a final class, or a metaclass that refuses
             subclass = None
@@ -212,6 +218,10 @@ def _message_subclass(cls: type[BaseException]) -> Optional[type[BaseException]]
 
 def _first_argument(self: BaseException) -> str:
     return str(self.args[0]) if self.args else ""
+
+
+def _repr_with_message(self: BaseException) -> str:
+    return f"{type(self).__name__}({_first_argument(self)!r})"
 
 
 def _redacted_copy(error: BaseException, message: str) -> BaseException:

@@ -20,6 +20,7 @@ from azure_core_tracing.http import (
     RawResponse,
     Request,
 )
+from tests.http.transports import KINDS, Transport
 
 SERVICE = "Azure.Test.Service"
 Kind = Literal["sync", "async"]
@@ -178,3 +179,27 @@ def fast_options() -> ClientOptions:
     options.retry.retry_delay = 0.001
     options.retry.max_retry_delay = 0.01
     return options
+
+
+@pytest.fixture(params=KINDS)
+def transport_kind(request: pytest.FixtureRequest) -> str:
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def transports(transport_kind: str) -> Iterator[list[Transport]]:
+    made: list[Transport] = []
+    yield made
+    for transport in made:
+        transport.close()
+
+
+@pytest.fixture
+def make_transport(transport_kind: str, transports: list[Transport]) -> Any:
+    def build(session: bool = False, **kwargs: Any) -> Transport:
+        transport = Transport(transport_kind, session, **kwargs)
+        transports.append(transport)
+        return transport
+
+    return build

@@ -1,0 +1,382 @@
+"""Both transports read the environment as ``requests`` reads it (proxies, ``NO_PROXY`` with
+CIDRs, the CA bundle, netrc and URL credentials) and see every change between two calls,
+though neither scans ``os.environ`` on every call. Servers, proxies and TLS are real, on
+127.0.0.1; the certificate is made by ``openssl``."""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+import requests
+import requests.utils
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from azure_core_tracing import Context
+from azure_core_tracing.http import Request, RequestsTransport, TransportError, environment
+from tests.local_server import (
+    LocalServer,
+    Received,
+    Reply,
+    self_signed_certificate,
+    tls_server_context,
+)
+
+_READ_BY_REQUESTS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC", "REQUEST_METHOD")
+
+
+def _is_read(name: str) -> bool:
+    return name.lower().endswith("_proxy") or name in _READ_BY_REQUESTS
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No proxy, CA bundle or netrc variable; HOME an empty directory (so no ~/.netrc)."""
+    for name in list(os.environ):
+        if _is_read(name):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def proxy() -> Iterator[LocalServer]:
+    """A second server, standing in for a forward proxy: it records what reaches it."""
+    with LocalServer() as local:
+        yield local
+
+
+def _via(server: LocalServer) -> list[str]:
+    return [received.path for received in server.received]
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode("latin-1")).decode()
+
+
+def _last(server: LocalServer) -> Received:
+    return server.received[-1]
+
+
+def test_the_proxy_follows_every_change_of_the_environment(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = server.script("/x", Reply(200))
+    port = url.split(":")[2].split("/")[0]
+    transport = make_transport()
+    steps: list[tuple[dict[str, Optional[str]], bool]] = [
+        ({}, False),
+        ({"HTTP_PROXY": proxy.url("")}, True),
+        ({"NO_PROXY": "127.0.0.0/8"}, False),  # a CIDR: aiohttp's own trust_env knows none
+        ({"NO_PROXY": f"127.0.0.1:{port}"}, True),  # requests matches an IP without a port
+        ({"NO_PROXY": ".example.com,127.0.0.1"}, False),
+        ({"NO_PROXY": "example.com, 10.0.0.0/8"}, True),
+        ({"NO_PROXY": None, "http_proxy": ""}, False),  # an empty lower-case name wins
+        ({"http_proxy": None, "REQUEST_METHOD": "GET"}, False),  # CGI: HTTP_PROXY ignored
+        ({"REQUEST_METHOD": None, "HTTP_PROXY": None, "Http_Proxy": proxy.url("")}, True),
+        ({"Http_Proxy": None, "all_proxy": proxy.url("")}, True),
+        ({"all_proxy": None}, False),
+    ]
+    for number, (changes, proxied) in enumerate(steps):
+        for name, value in changes.items():
+            if value is None:
+                monkeypatch.delenv(name)
+            else:
+                monkeypatch.setenv(name, value)
+        before = len(proxy.received), len(server.received)
+        assert transport.send(Request("GET", url)).status_code in (200, 404)
+        went_to_proxy = len(proxy.received) > before[0]
+        assert went_to_proxy == proxied, (number, changes)
+        assert (len(server.received) > before[1]) == (not proxied), (number, changes)
+    # Through a proxy the request line holds the absolute URL.
+    assert _via(proxy)[0] == url
+
+
+def test_a_changed_value_of_a_mixed_case_proxy_variable_is_seen(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the value changes, not the set of names: still seen on the next call."""
+    url = server.script("/x", Reply(200))
+    transport = make_transport()
+    with LocalServer() as other:
+        monkeypatch.setenv("hTTp_pRoxy", proxy.url(""))
+        transport.send(Request("GET", url))
+        monkeypatch.setenv("hTTp_pRoxy", other.url(""))
+        transport.send(Request("GET", url))
+        assert (len(proxy.received), len(other.received), len(server.received)) == (1, 1, 0)
+
+
+def test_proxy_credentials_go_to_the_proxy_decoded_as_requests_decodes_them(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = server.script("/x", Reply(200))
+    address = proxy.url("").split("://")[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://us%40er:p%3Ass@{address}")
+    make_transport().send(Request("GET", url))
+    assert _last(proxy).headers["proxy-authorization"] == _basic("us@er", "p:ss")
+
+
+def test_a_proxy_without_a_scheme_is_an_http_proxy(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = server.script("/x", Reply(200))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url("").split("://")[1])
+    make_transport().send(Request("GET", url))
+    assert _via(proxy) == [url]
+
+
+def test_the_ca_bundle_follows_the_environment(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    transport = make_transport()
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        url = tls.script("/x", Reply(200, body=b"secure"))
+        with pytest.raises(TransportError):  # certifi does not trust it
+            transport.send(Request("GET", url))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+        assert transport.send(Request("GET", url)).body == b"secure"
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+        monkeypatch.setenv("CURL_CA_BUNDLE", str(cert))
+        assert transport.send(Request("GET", url)).body == b"secure"
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", "")  # empty: the next one is read
+        assert transport.send(Request("GET", url)).body == b"secure"
+        monkeypatch.delenv("CURL_CA_BUNDLE")
+        with pytest.raises(TransportError):
+            transport.send(Request("GET", url))
+
+
+def test_a_ca_bundle_that_does_not_exist_is_a_transport_error(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        url = tls.script("/x", Reply(200))
+        with pytest.raises(TransportError):
+            make_transport().send(Request("GET", url))
+
+
+def test_netrc_credentials_are_sent_and_follow_the_file(
+    server: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    url = server.script("/x", Reply(200))
+    transport = make_transport()
+    netrc = clean_environment / ".netrc"  # ~/.netrc
+    netrc.write_text("machine 127.0.0.1 login alice password s3cret\n")
+    transport.send(Request("GET", url))
+    assert _last(server).headers["authorization"] == _basic("alice", "s3cret")
+    netrc.write_text("machine 127.0.0.1 login bob password other-secret\n")
+    transport.send(Request("GET", url))
+    assert _last(server).headers["authorization"] == _basic("bob", "other-secret")
+    named = tmp_path / "named-netrc"  # NETRC names the file instead
+    named.write_text("default login carol password third\n")
+    monkeypatch.setenv("NETRC", str(named))
+    transport.send(Request("GET", url))
+    assert _last(server).headers["authorization"] == _basic("carol", "third")
+    named.unlink()
+    transport.send(Request("GET", url))
+    assert "authorization" not in _last(server).headers
+    named.write_text("this is not a netrc file\n")  # one requests cannot parse: skipped
+    transport.send(Request("GET", url))
+    assert "authorization" not in _last(server).headers
+
+
+def test_a_requests_own_authorization_header_is_never_replaced(
+    server: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+) -> None:
+    """Not requests' behaviour (its netrc credentials replace the header): a bearer token
+    put there by a pipeline policy must reach the service."""
+    url = server.script("/x", Reply(200))
+    port = url.split(":")[2].split("/")[0]
+    (clean_environment / ".netrc").write_text("machine 127.0.0.1 login a password b\n")
+    transport = make_transport()
+    for target in (url, f"http://user:pw@127.0.0.1:{port}/x"):
+        transport.send(Request("GET", target, {"Authorization": "Bearer token"}))
+        assert _last(server).headers["authorization"] == "Bearer token"
+
+
+def test_url_credentials_are_sent_decoded_and_netrc_comes_first(
+    server: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+) -> None:
+    url = server.script("/x", Reply(200))
+    port = url.split(":")[2].split("/")[0]
+    transport = make_transport()
+    with_user = f"http://us%40er:p%3Ass@127.0.0.1:{port}/x"
+    transport.send(Request("GET", with_user))
+    assert _last(server).headers["authorization"] == _basic("us@er", "p:ss")
+    # A user name without a password is no credential to requests: none is sent.
+    transport.send(Request("GET", f"http://only-a-token@127.0.0.1:{port}/x"))
+    assert "authorization" not in _last(server).headers
+    (clean_environment / ".netrc").write_text("machine 127.0.0.1 login n password m\n")
+    transport.send(Request("GET", with_user))
+    assert _last(server).headers["authorization"] == _basic("n", "m")
+
+
+def test_settings_made_on_the_sync_transports_session_are_honoured(
+    server: LocalServer,
+    proxy: LocalServer,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = server.script("/x", Reply(200))
+    transport = RequestsTransport()
+    context = Context()
+    try:
+        transport.session.proxies = {"http": proxy.url("")}
+        transport.send(Request("GET", url), context)
+        assert _via(proxy) == [url]
+        transport.session.proxies = {}
+        monkeypatch.setenv("HTTP_PROXY", proxy.url(""))
+        transport.session.trust_env = False
+        transport.send(Request("GET", url), context)
+        assert len(server.received) == 1
+        transport.session.trust_env = True
+        transport.session.auth = ("session", "auth")
+        monkeypatch.delenv("HTTP_PROXY")
+        (clean_environment / ".netrc").write_text("machine 127.0.0.1 login n password m\n")
+        transport.send(Request("GET", url), context)
+        assert _last(server).headers["authorization"] == _basic("session", "auth")
+    finally:
+        transport.close()
+
+
+# What the environment may hold, and the URLs it is asked about.
+_PROXIES = st.sampled_from(
+    ["", "http://p1:3128", "p2:8080", "http://u%40x:p%3Ay@p3:1", "socks5://p4:1080"]
+)
+_NO_PROXY = st.lists(
+    st.sampled_from(
+        [
+            *("127.0.0.0/8", "10.0.0.0/8", "example.com", ".example.com", "*"),
+            *("127.0.0.1:8080", "sub.example.com", " 10.1.2.3 ", "localhost", "::1", ""),
+        ]
+    ),
+    max_size=4,
+).map(",".join)
+_NAMES = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+_ENVIRONMENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        **{name: _PROXIES for name in [*_NAMES, "Http_Proxy"]},
+        "no_proxy": _NO_PROXY,
+        "NO_PROXY": _NO_PROXY,
+        "REQUEST_METHOD": st.just("GET"),
+        "REQUESTS_CA_BUNDLE": st.sampled_from(["", "/a/bundle.pem"]),
+        "CURL_CA_BUNDLE": st.sampled_from(["", "/b/bundle.pem"]),
+    },
+)
+_URLS = st.builds(
+    "{}://{}{}{}/p?q".format,
+    st.sampled_from(["http", "https", "HTTP"]),
+    st.sampled_from(["", "user:pw@", "u@"]),
+    st.sampled_from(
+        ["127.0.0.1", "10.1.2.3", "example.com", "a.sub.example.com", "[::1]", "localhost"]
+    ),
+    st.sampled_from(["", ":8080", ":443"]),
+)
+
+
+def _replace_environment(values: dict[str, str]) -> dict[str, str]:
+    saved = {name: value for name, value in os.environ.items() if _is_read(name)}
+    for name in saved:
+        del os.environ[name]
+    os.environ.update(values)
+    return saved
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=_ENVIRONMENTS, second=_ENVIRONMENTS, urls=st.lists(_URLS, min_size=1, max_size=4))
+def test_the_environment_is_read_exactly_as_requests_reads_it(
+    first: dict[str, str], second: dict[str, str], urls: list[str]
+) -> None:
+    ours = RequestsTransport()
+    theirs = requests.Session()
+    saved = _replace_environment(first)
+    try:
+        for values in (first, second):  # the second replaces the first between two reads
+            _replace_environment(values)
+            for url in urls:
+                found = environment.settings_for(url)
+                proxies = requests.utils.get_environ_proxies(url)
+                assert found.proxies == proxies
+                chosen = requests.utils.select_proxy(url, proxies)
+                if chosen and "://" not in chosen:
+                    chosen = "http://" + chosen
+                assert found.proxy == (chosen or None)
+                for verify in (True, None, False, "/own/bundle.pem"):
+                    assert ours.session.merge_environment_settings(
+                        url, {}, None, verify, None
+                    ) == theirs.merge_environment_settings(url, {}, None, verify, None)
+    finally:
+        _replace_environment(saved)
+        ours.close()
+        theirs.close()
+
+
+def test_many_threads_see_the_environment_they_read_once_it_settles(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "http://10.1.2.3:8080/x"
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                environment.settings_for(url)
+        except BaseException as error:  # pragma: no cover - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        for number in range(300):
+            monkeypatch.setenv("HTTP_PROXY", f"http://proxy-{number}:3128")
+            monkeypatch.setenv("NO_PROXY", "10.0.0.0/8" if number % 2 else "")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert environment.settings_for(url).proxies == requests.utils.get_environ_proxies(url)
+    assert environment.settings_for(url).proxy is None  # NO_PROXY=10.0.0.0/8 at the end
