@@ -33,6 +33,9 @@ AZ_NAMESPACE = "az.namespace"
 _TRACING_KEY = object()  # context key whose value is a _Traced
 _NEW, _ENTERED, _DONE = range(3)
 _NEVER_NESTED = (SpanKind.SERVER, SpanKind.CONSUMER)  # a new request or message: its own span
+# Types a provider's spans were found to be: an ABC's isinstance is a Python-level call, made
+# once a type (an ABC never stops counting a type it counted).
+_SPAN_TYPES: set[type] = set()
 
 
 class _Traced(NamedTuple):
@@ -380,12 +383,12 @@ class TracingContextFactory:
         tracer = self._tracer(provider)
         if tracer is None:
             return None
-        span_attributes: dict[str, AttributeValue] = {}
-        if self._namespace is not None:
-            span_attributes[AZ_NAMESPACE] = self._namespace
+        span_attributes: dict[str, AttributeValue] = (
+            {} if self._namespace is None else {AZ_NAMESPACE: self._namespace}
+        )
         if attributes:
             span_attributes.update(frozen_attributes(attributes))
-        if isinstance(parent, GuardedSpan):
+        if parent is not None and isinstance(parent, GuardedSpan):
             parent = parent.inner  # the provider knows its own spans, not the guard
         options = CreateSpanOptions(
             kind=kind, attributes=span_attributes, parent_span=parent, links=links
@@ -395,11 +398,13 @@ class TracingContextFactory:
         except Exception as error:
             report_tracing_failure(provider, "create_span", error)
             return None
-        if not isinstance(span, Span):
-            report_tracing_failure(
-                provider, "create_span", f"it returned {type_name(span)}, not a Span"
-            )
-            return None
+        if type(span) not in _SPAN_TYPES:
+            if not isinstance(span, Span):
+                report_tracing_failure(
+                    provider, "create_span", f"it returned {type_name(span)}, not a Span"
+                )
+                return None
+            _SPAN_TYPES.add(type(span))
         if span is NOOP_SPAN:
             return None
         return GuardedSpan(span, provider)

@@ -11,6 +11,7 @@ plain values before anything else looks at it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from types import TracebackType
@@ -66,9 +67,11 @@ class GuardedSpan(Span):
             report_tracing_failure(self._owner, "add_attribute", error)
 
     def add_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
-        check_attributes(attributes)
+        copied = checked_attributes(attributes)
+        if not copied:
+            return
         try:
-            self.inner.add_attributes(frozen_attributes(attributes))
+            self.inner.add_attributes(copied)
         except Exception as error:
             report_tracing_failure(self._owner, "add_attributes", error)
 
@@ -123,6 +126,17 @@ class GuardedSpan(Span):
             self._dropped(f"it wrote more than {MAX_PROPAGATED_HEADERS} headers")
             return
         for raw_name, raw_value in entries:
+            if (
+                type(raw_name) is str
+                and raw_name in REPLACED_BY_PROPAGATION
+                and type(raw_value) is str
+                and len(raw_value) <= MAX_PROPAGATED_VALUE_BYTES
+                and _PLAIN_TRACE_VALUE.fullmatch(raw_value)
+            ):
+                # The common case, a W3C header with a plain value: what the checks below
+                # would pass, passed without them.
+                headers[raw_name] = raw_value
+                continue
             header = _plain_header(raw_name, raw_value)
             if header is None:
                 self._dropped(
@@ -159,6 +173,10 @@ class GuardedSpan(Span):
         return _GuardedActivation(self.inner, self._owner, suppress_http_instrumentation)
 
 
+# Printable ASCII and inner spaces, no leading white space: a subset of what check_header allows.
+_PLAIN_TRACE_VALUE = re.compile(r"[!-~][ -~]*")
+
+
 def _plain_header(name: object, value: object) -> Optional[tuple[str, str]]:
     """``name`` and ``value`` as plain ``str`` copies, if they may be sent; else None.
 
@@ -184,9 +202,43 @@ def frozen_value(value: AttributeValue) -> AttributeValue:
     return tuple(value)  # type: ignore[return-value]
 
 
+def checked_attributes(attributes: object) -> dict[str, AttributeValue]:
+    """A checked copy of ``attributes`` (None: empty) for provider code, in one pass: each
+    attribute is checked as ``check_attributes`` checks it, and a sequence becomes a tuple."""
+    if attributes is None:
+        return {}
+    if type(attributes) is not dict and not isinstance(attributes, Mapping):
+        check_attributes(attributes)  # raises: a mapping is what it must be
+    copied: dict[str, AttributeValue] = {}
+    plain = _PLAIN_NUMBERS
+    for name, value in attributes.items():  # type: ignore[attr-defined]
+        kind = type(value)
+        if (
+            type(name) is str
+            and name.isascii()
+            and name
+            and (kind in plain or (kind is str and value.isascii()))
+        ):
+            copied[name] = value
+        else:
+            check_attribute(name, value)
+            copied[name] = frozen_value(value)
+    return copied
+
+
+_PLAIN_NUMBERS = frozenset({bool, int, float})
+
+
 def frozen_attributes(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
     """A copy of ``attributes`` for provider code: the caller's mapping and lists stay theirs."""
-    return {name: frozen_value(value) for name, value in attributes.items()}
+    plain = _PLAIN_SCALARS
+    return {
+        name: value if type(value) in plain else frozen_value(value)
+        for name, value in attributes.items()
+    }
+
+
+_PLAIN_SCALARS = frozenset({str, bool, int, float})
 
 
 class _ExceptionState:

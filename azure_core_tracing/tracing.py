@@ -20,6 +20,10 @@ AttributeValue = Union[
 ]
 
 _SCALAR_TYPES = (bool, int, float, str)
+_PLAIN_NUMBERS = frozenset({bool, int, float})
+# Types found to be mutable mappings: an ABC's isinstance is a Python-level call, made once a
+# type (an ABC never stops counting a type it counted).
+_MUTABLE_MAPPINGS: set[type] = {dict}
 
 
 class SpanKind(enum.Enum):
@@ -74,18 +78,30 @@ def check_attributes(attributes: object, argument: str = "attributes") -> None:
     """Raise unless ``attributes`` is None or a mapping of valid attributes."""
     if attributes is None:
         return
-    if not isinstance(attributes, Mapping):
+    if type(attributes) is not dict and not isinstance(attributes, Mapping):
         raise TypeError(
             f"{argument} must be a mapping of name to value, got {type(attributes).__name__}"
         )
     for name, value in attributes.items():
+        # The common case, a plain ASCII name and a plain scalar, is passed without a call.
+        kind = type(value)
+        if (
+            type(name) is str
+            and name.isascii()
+            and name
+            and (kind in _PLAIN_NUMBERS or (kind is str and value.isascii()))
+        ):
+            continue
         check_attribute(name, value)
 
 
 def check_headers_mapping(headers: object) -> None:
     """Raise ``TypeError`` unless ``headers`` is a mutable mapping to write headers into."""
-    if not isinstance(headers, MutableMapping):
-        raise TypeError(f"headers must be a mutable mapping, got {type(headers).__name__}")
+    kind = type(headers)
+    if kind not in _MUTABLE_MAPPINGS:
+        if not isinstance(headers, MutableMapping):
+            raise TypeError(f"headers must be a mutable mapping, got {kind.__name__}")
+        _MUTABLE_MAPPINGS.add(kind)
 
 
 def check_status(status: object) -> SpanStatus:
@@ -263,14 +279,25 @@ class Link:
             return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class CreateSpanOptions:
     """How to create a span: its kind, starting attributes, parent and links."""
 
-    kind: SpanKind = SpanKind.INTERNAL
-    attributes: Optional[Mapping[str, AttributeValue]] = None
-    parent_span: Optional[Span] = None
-    links: tuple[Link, ...] = ()
+    kind: SpanKind
+    attributes: Optional[Mapping[str, AttributeValue]]
+    parent_span: Optional[Span]
+    links: tuple[Link, ...]
+
+    def __init__(
+        self,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Optional[Mapping[str, AttributeValue]] = None,
+        parent_span: Optional[Span] = None,
+        links: tuple[Link, ...] = (),
+    ) -> None:
+        # One step, not the generated one call per field of a frozen dataclass: every traced
+        # call builds two.
+        self.__dict__.update(kind=kind, attributes=attributes, parent_span=parent_span, links=links)
 
 
 class Tracer(ABC):
@@ -302,9 +329,11 @@ class TracerProvider(ABC):
 def check_links(links: object) -> tuple[Link, ...]:
     """``links`` as a tuple of ``Link`` (None items, which ``Link.from_headers`` gives for an
     invalid carrier, left out); anything else is a ``TypeError`` naming ``links``."""
-    if links is None:
+    if links is None or (type(links) is tuple and not links):
         return ()
-    if isinstance(links, (str, bytes, Mapping)) or not isinstance(links, Iterable):
+    if type(links) is not tuple and (
+        isinstance(links, (str, bytes, Mapping)) or not isinstance(links, Iterable)
+    ):
         raise TypeError(f"links must be a sequence of Link, got {type(links).__name__}")
     checked = tuple(link for link in links if link is not None)
     for link in checked:

@@ -10,13 +10,8 @@ from azure_core_tracing.tracing import CreateSpanOptions, Span, SpanKind, Tracer
 from azure_core_tracing_opentelemetry.propagator import remote_span_context
 from azure_core_tracing_opentelemetry.span import OpenTelemetrySpan, to_otel_attributes
 
-_KINDS = {
-    SpanKind.INTERNAL: otel_trace.SpanKind.INTERNAL,
-    SpanKind.CLIENT: otel_trace.SpanKind.CLIENT,
-    SpanKind.SERVER: otel_trace.SpanKind.SERVER,
-    SpanKind.PRODUCER: otel_trace.SpanKind.PRODUCER,
-    SpanKind.CONSUMER: otel_trace.SpanKind.CONSUMER,
-}
+# OpenTelemetry's kind for each SpanKind, indexed by its value (an enum's hash is a Python call).
+_KINDS = tuple(otel_trace.SpanKind[kind.name] for kind in sorted(SpanKind, key=lambda k: k.value))
 
 
 class OpenTelemetryTracer(Tracer):
@@ -36,13 +31,13 @@ class OpenTelemetryTracer(Tracer):
     def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
         """Start a span under ``options.parent_span``, else under OpenTelemetry's current span."""
         options = options or CreateSpanOptions()
-        kind = _KINDS.get(options.kind)
-        if kind is None:
+        if type(options.kind) is not SpanKind:
             raise TypeError(f"options.kind must be a SpanKind, got {options.kind!r}")
+        kind = _KINDS[options.kind.value]
         parent = options.parent_span
         parent_context = (
             otel_trace.set_span_in_context(parent.otel_span)
-            if isinstance(parent, OpenTelemetrySpan)
+            if parent is not None and isinstance(parent, OpenTelemetrySpan)
             else None
         )
         otel_span = self.otel_tracer.start_span(
@@ -57,7 +52,8 @@ class OpenTelemetryTracer(Tracer):
                 )
                 for link in options.links
             ]
-            or None,
+            if options.links
+            else None,
         )
         return OpenTelemetrySpan(otel_span)
 

@@ -39,11 +39,14 @@ except ImportError:  # pragma: no cover - an OpenTelemetry release without it
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SCALARS = frozenset({str, bool, int, float})
-_STATUS_CODES = {
-    SpanStatus.UNSET: StatusCode.UNSET,
-    SpanStatus.OK: StatusCode.OK,
-    SpanStatus.ERROR: StatusCode.ERROR,
-}
+# OpenTelemetry's code for each SpanStatus, indexed by its value (an enum's hash is a Python call).
+_STATUS_CODES = tuple(
+    StatusCode[status.name] for status in sorted(SpanStatus, key=lambda s: s.value)
+)
+# A status without a description, made once: Status is immutable, and every call sets one.
+_PLAIN_STATUSES = tuple(Status(code) for code in _STATUS_CODES)
+# Types already found to be OpenTelemetry spans: an ABC's isinstance is a Python-level call.
+_SPAN_TYPES: set[type] = set()
 
 
 def _otel_value(name: str, value: AttributeValue) -> AttributeValue:
@@ -63,7 +66,14 @@ def to_otel_attributes(attributes: Optional[Mapping[str, AttributeValue]]) -> At
         check_attributes(attributes)  # raises: a mapping is what it must be
     if not attributes:
         return None
-    return {name: _otel_value(name, value) for name, value in attributes.items()}
+    scalars = _SCALARS
+    return {
+        # The common case (a plain name and scalar) is taken as it is, without a call.
+        name: value
+        if type(value) in scalars and type(name) is str and name
+        else _otel_value(name, value)
+        for name, value in attributes.items()
+    }
 
 
 def _nanoseconds(moment: datetime) -> int:
@@ -76,10 +86,12 @@ class OpenTelemetrySpan(Span):
     __slots__ = ("_ended", "otel_span")
 
     def __init__(self, otel_span: otel_trace.Span) -> None:
-        if not isinstance(otel_span, otel_trace.Span):
-            raise TypeError(
-                f"otel_span must be an opentelemetry.trace.Span, got {type(otel_span).__name__}"
-            )
+        if type(otel_span) not in _SPAN_TYPES:
+            if not isinstance(otel_span, otel_trace.Span):
+                raise TypeError(
+                    f"otel_span must be an opentelemetry.trace.Span, got {type(otel_span).__name__}"
+                )
+            _SPAN_TYPES.add(type(otel_span))
         self.otel_span = otel_span
         """The OpenTelemetry span underneath."""
         self._ended = False
@@ -98,7 +110,11 @@ class OpenTelemetrySpan(Span):
     def add_attributes(self, attributes: Mapping[str, AttributeValue]) -> None:
         converted = to_otel_attributes(attributes)
         if converted:
-            self.otel_span.set_attributes(converted)
+            # One at a time: the SDK's set_attributes cleans the mapping as a whole first, which
+            # costs more than setting a span's usual few attributes one by one.
+            set_attribute = self.otel_span.set_attribute
+            for name, value in converted.items():
+                set_attribute(name, value)
 
     def add_event(
         self,
@@ -119,9 +135,12 @@ class OpenTelemetrySpan(Span):
         self.otel_span.add_event(name_or_exception, attributes=converted)
 
     def set_status(self, status: SpanStatus, description: Optional[str] = None) -> None:
-        code = _STATUS_CODES[check_status(status)]
+        code = _STATUS_CODES[check_status(status).value]
         check_description(description)
-        self.otel_span.set_status(Status(code, description if code is StatusCode.ERROR else None))
+        if code is StatusCode.ERROR and description is not None:
+            self.otel_span.set_status(Status(code, description))
+        else:
+            self.otel_span.set_status(_PLAIN_STATUSES[code.value])
 
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
         check_headers_mapping(headers)

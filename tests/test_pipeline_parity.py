@@ -38,6 +38,7 @@ from azure_core_tracing.http import (
     HttpPipeline,
     RawResponse,
     Request,
+    RequestsTransport,
     SansIOHttpPolicy,
     TransportConnectionError,
     TransportError,
@@ -53,11 +54,13 @@ OK_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok
 
 class RawServer:
     """Answers every request with ``reply`` (raw bytes, anything a server may send) and
-    records each request's raw bytes; ``trickle`` then sends one byte every 50 ms forever."""
+    records each request's raw bytes; ``trickle`` then sends one byte every 50 ms forever;
+    ``hold`` keeps the connection open, unread, until the server closes."""
 
-    def __init__(self, reply: bytes, *, trickle: bool = False) -> None:
+    def __init__(self, reply: bytes, *, trickle: bool = False, hold: bool = False) -> None:
         self.reply = reply
         self.trickle = trickle
+        self.hold = hold
         self.received: list[bytes] = []
         self._stop = threading.Event()
         self._sock = socket.socket()
@@ -99,6 +102,8 @@ class RawServer:
                 conn.sendall(self.reply)
                 while self.trickle and not self._stop.wait(0.05):
                     conn.sendall(b"x")
+                if self.hold:
+                    self._stop.wait()
             except OSError:
                 return
 
@@ -121,8 +126,10 @@ def raw_server() -> Iterator[list[RawServer]]:
         server.close()
 
 
-def _server(made: list[RawServer], reply: bytes, *, trickle: bool = False) -> RawServer:
-    server = RawServer(reply, trickle=trickle)
+def _server(
+    made: list[RawServer], reply: bytes, *, trickle: bool = False, hold: bool = False
+) -> RawServer:
+    server = RawServer(reply, trickle=trickle, hold=hold)
     made.append(server)
     return server
 
@@ -292,15 +299,19 @@ def test_an_interim_103_response_is_the_async_response_and_never_poisons_a_sync_
     """http.client skips only ``100 Continue``: ``RequestsTransport`` returns an interim
     ``103 Early Hints`` as the response, as requests does (the README says so), while aiohttp
     skips it. What must not happen is the real ``200``, left unread on the connection, being
-    read as the answer to the next request: the sync transport drops that connection."""
+    read as the answer to the next request: the sync transport drops that connection.
+
+    The server holds every connection open (it answers one request on each), so a reused
+    connection shows as a read timeout, whatever the timing of the server's close."""
     reply = (
         b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     )
-    server = _server(raw_server, reply)
+    server = _server(raw_server, reply, hold=True)
     response = _send("async", Request("GET", server.url()))
     assert (response.status_code, response.body) == (200, b"ok")
-    with HttpPipeline(_options(), "review", "1.0") as pipeline:
+    transport = RequestsTransport(read_timeout=2)
+    with HttpPipeline(_options(), "review", "1.0", transport=transport) as pipeline:
         first = pipeline.send(Request("GET", server.url("/first")))
         second = pipeline.send(Request("GET", server.url("/second")))
     assert first.status_code == 103

@@ -15,7 +15,7 @@ from azure_core_tracing.checks import is_unicode, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.headers import CLIENT_REQUEST_ID, SERVICE_REQUEST_ID, USER_AGENT
-from azure_core_tracing.http.conventions import Attribute, Convention
+from azure_core_tracing.http.conventions import Convention
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
 from azure_core_tracing.http.sanitizer import REDACTED, HttpSanitizer
@@ -50,6 +50,7 @@ class RequestActivityPolicy(PipelinePolicy):
         self._sanitizer = sanitizer
         self.convention = convention or Convention.from_environment()
         """The attribute names the spans use."""
+        self._names = self.convention.table()
 
     def start(self, request: Request, context: Context) -> Optional[ContextAndSpan]:
         """The try's span, its trace context already in ``request``; None when untraced."""
@@ -70,15 +71,15 @@ class RequestActivityPolicy(PipelinePolicy):
     def finish(self, scope: ContextAndSpan, response: RawResponse) -> None:
         """Record the response on the try's span: status code, service request id, and ERROR
         (with ``error.type``) for 400 and above unless the call expects that status."""
+        names = self._names
         status = response.status_code
-        attributes: dict[str, AttributeValue] = {}
-        self._put(attributes, Attribute.STATUS_CODE, status)
+        attributes: dict[str, AttributeValue] = dict.fromkeys(names.status_code, status)
         service_request_id = _server_text(response.headers.get(SERVICE_REQUEST_ID))
         if service_request_id:
-            self._put(attributes, Attribute.SERVICE_REQUEST_ID, service_request_id)
+            _put(attributes, names.service_request_id, service_request_id)
         failed = status >= 400 and status not in call_options(scope.context).expected_status_codes
         if failed:
-            self._put(attributes, Attribute.ERROR_TYPE, str(status))
+            _put(attributes, names.error_type, str(status))
         scope.span.add_attributes(attributes)
         if failed:
             scope.span.set_status(SpanStatus.ERROR)
@@ -87,10 +88,10 @@ class RequestActivityPolicy(PipelinePolicy):
         """Record what the try raised as ``error.type`` (the exception itself is recorded by
         the span's lifecycle)."""
         if isinstance(error, Exception):
-            attributes: dict[str, AttributeValue] = {}
             kind = type(error)
-            self._put(attributes, Attribute.ERROR_TYPE, f"{kind.__module__}.{kind.__qualname__}")
-            scope.span.add_attributes(attributes)
+            scope.span.add_attributes(
+                dict.fromkeys(self._names.error_type, f"{kind.__module__}.{kind.__qualname__}")
+            )
 
     def chain(self, next_policy: NextPolicy) -> NextPolicy:
         return _ActivityLink(self, next_policy)
@@ -98,33 +99,37 @@ class RequestActivityPolicy(PipelinePolicy):
     def chain_async(self, next_policy: AsyncNextPolicy) -> AsyncNextPolicy:
         return _AsyncActivityLink(self, next_policy)
 
-    def _put(
-        self, attributes: dict[str, AttributeValue], attribute: Attribute, value: AttributeValue
-    ) -> None:
-        for name in self.convention.names(attribute):
-            attributes[name] = value
-
     def _request_attributes(self, request: Request, number: int) -> dict[str, AttributeValue]:
-        attributes: dict[str, AttributeValue] = {}
+        names = self._names
         url = self._sanitizer.sanitize_url(request.url)
-        self._put(attributes, Attribute.METHOD, request.method)
-        self._put(attributes, Attribute.URL, url)
+        attributes: dict[str, AttributeValue] = dict.fromkeys(names.method, request.method)
+        for name in names.url:
+            attributes[name] = url
         if self.convention is not Convention.DEFAULT:
             # From the sanitized URL: where it redacts the host, the host is not shown either.
             parts = urlsplit(url)
             host = REDACTED if parts.netloc == REDACTED else parts.hostname or ""
-            self._put(attributes, Attribute.SERVER_ADDRESS, host)
-            port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
-            self._put(attributes, Attribute.SERVER_PORT, port)
+            _put(attributes, names.server_address, host)
+            _put(attributes, names.server_port, parts.port or _DEFAULT_PORTS.get(parts.scheme, 0))
             if number > 0:
-                self._put(attributes, Attribute.RESEND_COUNT, number)
-        user_agent = request.headers.get(USER_AGENT)
+                _put(attributes, names.resend_count, number)
+        headers = request.headers
+        user_agent = headers.get(USER_AGENT)
         if user_agent:
-            self._put(attributes, Attribute.USER_AGENT, user_agent)
-        request_id = request.headers.get(CLIENT_REQUEST_ID)
+            for name in names.user_agent:
+                attributes[name] = user_agent
+        request_id = headers.get(CLIENT_REQUEST_ID)
         if request_id:
-            self._put(attributes, Attribute.CLIENT_REQUEST_ID, request_id)
+            for name in names.client_request_id:
+                attributes[name] = request_id
         return attributes
+
+
+def _put(
+    attributes: dict[str, AttributeValue], names: tuple[str, ...], value: AttributeValue
+) -> None:
+    for name in names:
+        attributes[name] = value
 
 
 def _server_text(value: object) -> Optional[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Mapping
-from typing import Optional
+from typing import NamedTuple, Optional
 
 OPT_IN_VARIABLE = "OTEL_SEMCONV_STABILITY_OPT_IN"
 
@@ -57,6 +57,10 @@ class Convention(enum.Enum):
         """The attribute names to write ``attribute`` under (none: this convention lacks it)."""
         return _BY_CONVENTION[self][attribute]
 
+    def table(self) -> AttributeNames:
+        """Every attribute's names in this convention, as fields (read on every try)."""
+        return _TABLES[self]
+
     @classmethod
     def from_environment(cls, environ: Optional[Mapping[str, str]] = None) -> Convention:
         """The convention ``OTEL_SEMCONV_STABILITY_OPT_IN`` asks for (unknown values ignored)."""
@@ -81,6 +85,29 @@ def _names(convention: Convention, attribute: Attribute) -> tuple[str, ...]:
 
 _BY_CONVENTION = {
     convention: {attribute: _names(convention, attribute) for attribute in Attribute}
+    for convention in Convention
+}
+
+
+class AttributeNames(NamedTuple):
+    """The names of each ``Attribute`` in one convention, one field per attribute."""
+
+    method: tuple[str, ...]
+    url: tuple[str, ...]
+    server_address: tuple[str, ...]
+    server_port: tuple[str, ...]
+    user_agent: tuple[str, ...]
+    client_request_id: tuple[str, ...]
+    resend_count: tuple[str, ...]
+    status_code: tuple[str, ...]
+    service_request_id: tuple[str, ...]
+    error_type: tuple[str, ...]
+
+
+_TABLES = {
+    convention: AttributeNames(
+        **{attribute.value: _BY_CONVENTION[convention][attribute] for attribute in Attribute}
+    )
     for convention in Convention
 }
 

@@ -169,6 +169,11 @@ class _Headers(MutableMapping[str, str]):
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._store
 
+    def get(self, name: str, default: Optional[str] = None) -> Optional[str]:  # type: ignore[override]
+        """The value of header ``name`` (any case), or ``default``."""
+        entry = self._store.get(name.lower()) if isinstance(name, str) else None
+        return default if entry is None else entry[1]
+
     def __iter__(self) -> Iterator[str]:
         return (name for name, _ in self._store.values())
 

@@ -71,17 +71,21 @@ class RequestsTransport(HttpTransport):
                     headers=request.header_dict(),
                     data=body,
                     timeout=timeout,
-                    # With a deadline the body is read here, a read at a time, so a server
-                    # that trickles it cannot hold the call past the deadline.
-                    stream=request.stream or deadline is not None,
+                    # The body is read below, not by requests: an interim response must be
+                    # dropped before its connection goes back to the pool, and with a
+                    # deadline the body is read a read at a time, so a server that trickles
+                    # it cannot hold the call past the deadline.
+                    stream=True,
                     allow_redirects=False,
                     auth=self._auth(request),
                 )
             headers = response.headers  # RawResponse takes its own case-insensitive copy
             if 101 < response.status_code < 200:
                 # http.client skips only 100: the final response is still on the connection,
-                # unread. Never let the pool hand it to the next request as its answer.
-                response.raw.close()
+                # unread. Close it, so the pool never hands that to the next request.
+                response.close()
+                if not request.stream:
+                    return RawResponse(response.status_code, response.reason or "", headers, b"")
             if request.stream:
                 return RawResponse(
                     response.status_code,
