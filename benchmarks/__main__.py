@@ -14,14 +14,16 @@ from benchmarks import (
     kvp,
     machine,
     memory,
+    otel,
     scale,
     scenarios_async,
     scenarios_sync,
+    targets,
     throughput,
 )
 from benchmarks.harness import FULL, QUICK, Sizes
 
-SCENARIOS: dict[str, tuple[str, Callable[[Sizes], None]]] = {
+SCENARIOS: dict[str, tuple[str, Callable[[Sizes], targets.Figures]]] = {
     "S1": ("tracing off: pipeline cost", scenarios_sync.run_s1),
     "S2": ("one traced call, one try (and distinct URLs)", scenarios_sync.run_s2),
     "S3": ("one traced call, three tries", scenarios_sync.run_s3),
@@ -85,8 +87,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(machine.describe())
     print()
     started = time.perf_counter()
+    figures: targets.Figures = {}
     for key in keys:
-        SCENARIOS[key][1](sizes)
+        figures |= SCENARIOS[key][1](sizes)
+    print(targets.render(figures, otel.NO_PROCESSOR, otel.BATCH))
     print(f"(all scenarios: {time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -208,10 +208,30 @@ class Table:
     note: str = ""
     digits: int = 1
 
+    def row(self, label: str) -> Row:
+        """The row labelled ``label``."""
+        for row in self.rows:
+            if row.label == label:
+                return row
+        raise KeyError(label)
+
+    def costs(self, samples: Samples, label: str) -> Optional[list[float]]:
+        """The per-round costs of row ``label``; None without a baseline or its samples."""
+        row = self.row(label)
+        if row.baseline is None or row.contender not in samples or row.baseline not in samples:
+            return None
+        return paired_differences(samples, row.contender, row.baseline)
+
+    def ratio(self, samples: Samples, label: str, reference: str) -> Optional[float]:
+        """Row ``label``'s median cost over row ``reference``'s; None when either is missing
+        or the reference cost nothing measurable."""
+        mine, theirs = self.costs(samples, label), self.costs(samples, reference)
+        if mine is None or theirs is None or median(theirs) <= 0:
+            return None
+        return median(mine) / median(theirs)
+
     def render(self, samples: Samples, setup: str = "") -> str:
         """The Markdown table of ``samples`` (missing contenders say so in their row)."""
-        by_label = {row.label: row for row in self.rows}
-        costs = {row.label: _cost(samples, row) for row in self.rows}
         spread = any(len(values) > 1 for values in samples.values())
         head = ["contender", self.unit, f"{self.cost} (IQR)" if spread else self.cost]
         head += [f"÷ {_short(label)}" for label in self.references]
@@ -225,45 +245,34 @@ class Table:
             ):
                 lines.append(_line([row.label, MISSING] + [""] * (len(head) - 2)))
                 continue
-            cells = [row.label, f"{median(samples[row.contender]):,.{self.digits}f}"]
-            cost = costs[row.label]
+            cells = [row.label, self._number(median(samples[row.contender]))]
+            cost = self.costs(samples, row.label)
             if cost is None:
                 cells.append("—")
             elif len(cost) == 1:
-                cells.append(f"{cost[0]:,.{self.digits}f}")
+                cells.append(self._number(cost[0]))
             else:
                 low, high = quartiles(cost)
-                digits = self.digits
                 cells.append(
-                    f"{median(cost):,.{digits}f} ({low:,.{digits}f} to {high:,.{digits}f})"
+                    f"{self._number(median(cost))} ({self._number(low)} to {self._number(high)})"
                 )
             for reference in self.references:
-                mine = cost if row.compare else None
-                cells.append(_ratio(mine, costs.get(reference), by_label[reference], samples))
+                cells.append(self._ratio_cell(samples, row, reference))
             lines.append(_line(cells))
         if self.note:
             lines += ["", self.note]
         return "\n".join(lines) + "\n"
 
+    def _number(self, value: float) -> str:
+        return f"{value:,.{self.digits}f}"
 
-def _cost(samples: Samples, row: Row) -> Optional[list[float]]:
-    if row.baseline is None or row.contender not in samples or row.baseline not in samples:
-        return None
-    return paired_differences(samples, row.contender, row.baseline)
-
-
-def _ratio(
-    cost: Optional[list[float]],
-    reference_cost: Optional[list[float]],
-    reference: Row,
-    samples: Samples,
-) -> str:
-    if cost is None or reference_cost is None or reference.contender not in samples:
-        return "—"
-    denominator = median(reference_cost)
-    if denominator <= 0:
-        return "n/a"  # the reference cost nothing measurable in this run
-    return f"{median(cost) / denominator:.2f}×"
+    def _ratio_cell(self, samples: Samples, row: Row, reference: str) -> str:
+        if not row.compare or self.costs(samples, row.label) is None:
+            return "—"
+        if self.costs(samples, reference) is None:
+            return "—"
+        ratio = self.ratio(samples, row.label, reference)
+        return "n/a" if ratio is None else f"{ratio:.2f}×"  # n/a: the reference cost ≤ 0
 
 
 def _short(label: str) -> str:

@@ -35,6 +35,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     encode_kvp_record,
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import RECORD_BYTES
+from benchmarks import targets
 from benchmarks.harness import Sizes, markdown, median, turn
 
 VM_ID = "0a1b2c3d-0000-4000-8000-00000000abcd"
@@ -111,8 +112,8 @@ def _paired(rounds: int, runs: list[Callable[[int], Timing]]) -> list[list[Timin
     return timings
 
 
-def throughput(records: int, rounds: int, folder: Path) -> None:
-    """Writer throughput: naive, ours, floor."""
+def throughput(records: int, rounds: int, folder: Path) -> float:
+    """Writer throughput: naive, ours, floor; returns ours ÷ naive (records/s)."""
     items = _items(records)
     encoded = b"".join(encode_kvp_record(key, value) for key, value in items)
     step = _BATCH * RECORD_BYTES
@@ -134,8 +135,10 @@ def throughput(records: int, rounds: int, folder: Path) -> None:
     )
     timings = _paired(rounds, [naive, ours, floor])
     rows = []
+    ratios = []
     for name, mine in zip(names, timings):
         wall = median([t[0] / m[0] for m, t in zip(mine, timings[0])])
+        ratios.append(wall)
         cpu = median([t[1] / m[1] for m, t in zip(mine, timings[0])])
         rate = records / median([m[0] for m in mine])
         cpu_us = median([m[1] for m in mine]) / records * 1e6
@@ -152,6 +155,7 @@ def throughput(records: int, rounds: int, folder: Path) -> None:
         "the row's). CPU counts every thread, so it is the work done whatever else runs on the "
         "machine.\n"
     )
+    return ratios[1]
 
 
 def _span_loop(provider: TracerProvider, spans: int) -> float:
@@ -176,8 +180,9 @@ def _flush_and_empty(writer: KvpWriter, pool: Path) -> None:
         os.close(fd)
 
 
-def span_cost(spans: int, rounds: int, folder: Path) -> None:
-    """A span's cost on the caller's thread, with and without the KVP processor."""
+def span_cost(spans: int, rounds: int, folder: Path) -> list[float]:
+    """A span's cost on the caller's thread, with and without the KVP processor; returns the
+    extra µs of each row with the processor."""
     pool = folder / "spans"
     writer = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0, max_queue=spans + 1)
     plain = TracerProvider()
@@ -221,8 +226,10 @@ def span_cost(spans: int, rounds: int, folder: Path) -> None:
         raise AssertionError(f"the KVP writer dropped {writer.dropped} span records")
     first_base = next(iter(results.values()))[0]
     rows = [["SDK provider, no processor", f"{median([b[0] for b in first_base]) * 1e6:.2f}", "—"]]
+    extras = []
     for name, (base, ours) in results.items():
         extra = median([(o[0] - b[0]) * 1e6 for b, o in zip(base, ours)])
+        extras.append(extra)
         rows.append([name, f"{median([o[0] for o in ours]) * 1e6:.2f}", f"{extra:.2f}"])
     print("### S6 · a span on the caller's thread with the KVP processor\n")
     print(
@@ -238,10 +245,16 @@ def span_cost(spans: int, rounds: int, folder: Path) -> None:
     writer.shutdown()
     with_kvp.shutdown()
     filtered.shutdown()
+    return extras
 
 
-def run_s6(sizes: Sizes) -> None:
+def run_s6(sizes: Sizes) -> targets.Figures:
     """S6: KVP writer throughput and a span's extra cost."""
     with tempfile.TemporaryDirectory(prefix="bench-kvp-") as folder:
-        throughput(sizes.kvp_records, sizes.kvp_rounds, Path(folder))
-        span_cost(sizes.kvp_spans, sizes.kvp_rounds, Path(folder))
+        by_naive = throughput(sizes.kvp_records, sizes.kvp_rounds, Path(folder))
+        alone, alongside, _ = span_cost(sizes.kvp_spans, sizes.kvp_rounds, Path(folder))
+    return {
+        targets.figure("S6", targets.KVP_BY_NAIVE): by_naive,
+        targets.figure("S6", targets.KVP_SPAN_ALONE): alone,
+        targets.figure("S6", targets.KVP_SPAN_ALONGSIDE): alongside,
+    }

@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Callable
 
-from benchmarks import otel, peers
+from benchmarks import otel, peers, targets
 from benchmarks.harness import Sizes, markdown
 
 _MIB = 1024 * 1024
@@ -26,7 +26,7 @@ def _client() -> Callable[[], object]:
     return peers.calls(peers.OursClient(otel.own_provider()).get, distinct=True)
 
 
-def run_s7(sizes: Sizes) -> None:
+def run_s7(sizes: Sizes) -> targets.Figures:
     """S7: resident memory after ``memory_first`` and after ``memory_total`` traced calls."""
     call = _client()
     readings = []
@@ -58,3 +58,4 @@ def run_s7(sizes: Sizes) -> None:
         f"({per_call:.1f} bytes a call); resident size read from /proc/self/statm after "
         "gc.collect().\n"
     )
+    return {targets.figure("S7", targets.MEMORY_GROWTH): growth}

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from benchmarks import otel, peers
+from benchmarks import otel, peers, targets
 from benchmarks.harness import Row, Sizes, Table, measure
 
 _NAMES = (
@@ -66,7 +66,7 @@ def local_server() -> Iterator[str]:
             child.stdout.close()
 
 
-def run_s8(sizes: Sizes) -> None:
+def run_s8(sizes: Sizes) -> targets.Figures:
     """S8: ours, azure-core and bare requests, traced and not, against a local server."""
     otel.install()
     with local_server() as base:
@@ -79,3 +79,4 @@ def run_s8(sizes: Sizes) -> None:
         "every round."
     )
     print(S8.render(samples, setup))
+    return {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import otel, peers_async, selfcheck
+from benchmarks import otel, peers_async, selfcheck, targets
 from benchmarks.canned import canned_aiohttp
 from benchmarks.harness import Row, Sizes, Table, measure
 
@@ -15,6 +15,7 @@ _CANNED = (
     "both transports run their default configuration (own session, environment read)"
 )
 _FLOOR = "floor: hand-wired OpenTelemetry, the same spans, bare aiohttp"
+_OURS = "ours: AsyncHttpPipeline + @distributed_trace"
 _AZURE = "azure-core: native OpenTelemetry tracing (DistributedTracingPolicy)"
 
 S4_OFF = Table(
@@ -40,9 +41,7 @@ def _traced(configuration: str) -> Table:
         f"S4 · async, one traced call, one HTTP try ({configuration})",
         (
             Row(_FLOOR, "floor: traced", "bare aiohttp"),
-            Row(
-                "ours: AsyncHttpPipeline + @distributed_trace", "ours: traced", "ours: tracing off"
-            ),
+            Row(_OURS, "ours: traced", "ours: tracing off"),
             Row(_AZURE, "azure-core: traced", "azure-core: tracing off"),
         ),
         references=(_FLOOR, _AZURE),
@@ -52,9 +51,10 @@ def _traced(configuration: str) -> Table:
     )
 
 
-def run_s4(sizes: Sizes) -> None:
+def run_s4(sizes: Sizes) -> targets.Figures:
     """S4: the async pipelines, tracing off and on."""
     otel.install()
+    figures: targets.Figures = {}
     loop = asyncio.new_event_loop()
     try:
         with canned_aiohttp():
@@ -78,9 +78,13 @@ def run_s4(sizes: Sizes) -> None:
                             settle=configured.settle,
                             warmup=_WARMUP,
                         )
-                    print(_traced(configuration).render(samples, setup))
+                    table = _traced(configuration)
+                    print(table.render(samples, setup))
+                    scenario = f"S4 ({configuration})"
+                    figures |= targets.ratios(scenario, table, samples, _OURS, _FLOOR, _AZURE)
             finally:
                 for close in closers:
                     loop.run_until_complete(close())
     finally:
         loop.close()
+    return figures

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from benchmarks import otel, peers, selfcheck
+from benchmarks import otel, peers, selfcheck, targets
 from benchmarks.canned import RETRY_STATUS, bare_session
 from benchmarks.harness import Contender, Row, Sizes, Table, measure, sync_contender
 
@@ -25,6 +25,8 @@ def _picked(contenders: Sequence[Contender], names: Sequence[str]) -> list[Conte
     return [by_name[name] for name in names]
 
 
+S1_OURS = "ours: HttpPipeline, over bare requests"
+S1_AZURE = "azure-core: PipelineClient, over bare requests"
 S1 = Table(
     "S1 · tracing off: what a pipeline adds to a request",
     (
@@ -35,12 +37,8 @@ S1 = Table(
             "requests, trust_env False",
             compare=False,
         ),
-        Row("ours: HttpPipeline, over bare requests", "ours: tracing off", "bare requests"),
-        Row(
-            "azure-core: PipelineClient, over bare requests",
-            "azure-core: tracing off",
-            "bare requests",
-        ),
+        Row(S1_OURS, "ours: tracing off", "bare requests"),
+        Row(S1_AZURE, "azure-core: tracing off", "bare requests"),
         Row(
             "ours: HttpPipeline, over requests with trust_env False",
             "ours: tracing off",
@@ -48,7 +46,7 @@ S1 = Table(
             compare=False,
         ),
     ),
-    references=("azure-core: PipelineClient, over bare requests",),
+    references=(S1_AZURE,),
     cost="pipeline cost µs",
     note=(
         "Cost: the median of per-round differences against the row's base, timed in the same "
@@ -79,35 +77,43 @@ def s1_contenders() -> list[Contender]:
     ]
 
 
-def run_s1(sizes: Sizes) -> None:
+def run_s1(sizes: Sizes) -> targets.Figures:
     """S1: tracing off, ours vs azure-core vs bare requests."""
     otel.install()
     contenders = s1_contenders()
     print(selfcheck.check(contenders, {}))
     samples = measure(contenders, sizes.rounds, sizes.calls, warmup=_WARMUP)
     print(S1.render(samples, _setup(sizes, sizes.calls, _CANNED)))
+    figures = targets.cost("S1", targets.PIPELINE_US, S1, samples, S1_OURS)
+    ratio = S1.ratio(samples, S1_OURS, S1_AZURE)
+    if ratio is not None:
+        figures[targets.figure("S1", targets.PIPELINE_BY_AZURE)] = ratio
+    return figures
+
+
+FLOOR = "floor: hand-wired OpenTelemetry, the same spans, bare requests"
+OURS = "ours: HttpPipeline + @distributed_trace"
+AZURE = "azure-core: native OpenTelemetry tracing (DistributedTracingPolicy)"
 
 
 def traced_table(key: str, title: str, configuration: str, note: str) -> Table:
     """The table of a traced scenario: tracing cost of each contender over its untraced self."""
-    floor = "floor: hand-wired OpenTelemetry, the same spans, bare requests"
-    azure = "azure-core: native OpenTelemetry tracing (DistributedTracingPolicy)"
     return Table(
         f"{key} · {title} ({configuration})",
         (
             Row("bare requests (untraced)", "bare requests"),
             Row("ours: tracing off", "ours: tracing off"),
             Row("azure-core: tracing off", "azure-core: tracing off"),
-            Row(floor, "floor: traced", "bare requests"),
-            Row("ours: HttpPipeline + @distributed_trace", "ours: traced", "ours: tracing off"),
-            Row(azure, "azure-core: traced", "azure-core: tracing off"),
+            Row(FLOOR, "floor: traced", "bare requests"),
+            Row(OURS, "ours: traced", "ours: tracing off"),
+            Row(AZURE, "azure-core: traced", "azure-core: tracing off"),
             Row(
                 "instrumented: requests + opentelemetry-instrumentation-requests, API span by hand",
                 "instrumented: traced",
                 "bare requests",
             ),
         ),
-        references=(floor, azure),
+        references=(FLOOR, AZURE),
         cost="tracing cost µs",
         note=note,
     )
@@ -136,8 +142,9 @@ def _traced(
     distinct: bool,
     configurations: Sequence[str],
     note: str,
-) -> None:
+) -> targets.Figures:
     otel.install()
+    figures: targets.Figures = {}
     contenders = peers.contenders(statuses, distinct=distinct)
     tries = len(statuses)
     print(selfcheck.check(contenders, {name: tries for name in peers.TRACED}))
@@ -151,6 +158,9 @@ def _traced(
             )
         table = traced_table(key, title, configuration, note)
         print(table.render(samples, _setup(sizes, calls, what)))
+        scenario = f"{key} ({configuration})"
+        figures.update(targets.ratios(scenario, table, samples, OURS, FLOOR, AZURE))
+    return figures
 
 
 S2_TITLE = "one traced call, one HTTP try"
@@ -158,9 +168,9 @@ S3_TITLE = "one traced call, three HTTP tries (503, 503, 200)"
 S3_STATUSES = (RETRY_STATUS, RETRY_STATUS, 200)
 
 
-def run_s2(sizes: Sizes) -> None:
+def run_s2(sizes: Sizes) -> targets.Figures:
     """S2: one traced call, one try; both processor configurations, then distinct URLs."""
-    _traced(
+    figures = _traced(
         "S2",
         S2_TITLE,
         sizes,
@@ -170,7 +180,7 @@ def run_s2(sizes: Sizes) -> None:
         configurations=otel.CONFIGURATIONS,
         note=TRACED_NOTE,
     )
-    _traced(
+    return figures | _traced(
         "S2u",
         "one traced call, one HTTP try, a new URL every call",
         sizes,
@@ -184,9 +194,9 @@ def run_s2(sizes: Sizes) -> None:
     )
 
 
-def run_s3(sizes: Sizes) -> None:
+def run_s3(sizes: Sizes) -> targets.Figures:
     """S3: one traced call, three tries (503, 503, 200)."""
-    _traced(
+    return _traced(
         "S3",
         S3_TITLE,
         sizes,

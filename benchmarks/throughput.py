@@ -7,9 +7,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Sequence
-from typing import Callable
+from typing import Callable, Optional
 
-from benchmarks import otel, peers, peers_async, selfcheck
+from benchmarks import otel, peers, peers_async, selfcheck, targets
 from benchmarks.canned import canned_aiohttp
 from benchmarks.harness import Contender, Samples, Sizes, markdown, measure, median, quartiles
 
@@ -61,6 +61,13 @@ def gathered(
     return lambda count: loop.run_until_complete(batch(count))
 
 
+def _ours_by_azure(samples: Samples) -> Optional[float]:
+    if "ours: traced" not in samples or "azure-core: traced" not in samples:
+        return None
+    ours = median([1e6 / value for value in samples["ours: traced"]])
+    return ours / median([1e6 / value for value in samples["azure-core: traced"]])
+
+
 def _table(title: str, setup: str, samples: Samples, names: Sequence[str]) -> str:
     rows = []
     rates = {name: [1e6 / value for value in samples[name]] for name in samples}
@@ -81,7 +88,7 @@ def _table(title: str, setup: str, samples: Samples, names: Sequence[str]) -> st
     return f"### {title}\n\n{setup}\n\n{markdown(head, rows)}\n{note}\n"
 
 
-def _sync(sizes: Sizes) -> None:
+def _sync(sizes: Sizes) -> Optional[float]:
     every = {contender.name: contender for contender in peers.contenders((200,))}
     single = [every[name] for name in _TRACED]
     print(selfcheck.check(single, dict.fromkeys(_TRACED, 1)))
@@ -97,9 +104,10 @@ def _sync(sizes: Sizes) -> None:
         f"{sizes.thread_calls} calls each ({calls} in all), the order turned every round."
     )
     print(_table("S5 · throughput, 8 threads, traced calls", setup, samples, _TRACED))
+    return _ours_by_azure(samples)
 
 
-def _async(sizes: Sizes) -> None:
+def _async(sizes: Sizes) -> Optional[float]:
     loop = asyncio.new_event_loop()
     try:
         with canned_aiohttp():
@@ -123,6 +131,7 @@ def _async(sizes: Sizes) -> None:
         "aiohttp canned as in S4."
     )
     print(_table("S5 · throughput, 50 asyncio tasks, traced calls", setup, samples, _TRACED))
+    return _ours_by_azure(samples)
 
 
 def _each_task(loop: asyncio.AbstractEventLoop, contender: Contender) -> Contender:
@@ -133,8 +142,11 @@ def _each_task(loop: asyncio.AbstractEventLoop, contender: Contender) -> Contend
     )
 
 
-def run_s5(sizes: Sizes) -> None:
+def run_s5(sizes: Sizes) -> targets.Figures:
     """S5: calls per second, 8 threads and 50 tasks."""
     otel.install()
-    _sync(sizes)
-    _async(sizes)
+    figures: targets.Figures = {}
+    for what, ratio in ((targets.THREADS, _sync(sizes)), (targets.TASKS, _async(sizes))):
+        if ratio is not None:
+            figures[targets.figure("S5", what)] = ratio
+    return figures

@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from opentelemetry.trace import SpanKind
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from benchmarks import otel, scenarios_async, scenarios_sync, selfcheck
+from benchmarks import otel, peers, scenarios_async, scenarios_sync, selfcheck
+from benchmarks.canned import bare_session
 from benchmarks.harness import MISSING, Row, Table, sync_contender, turn
 from benchmarks.instructions import refs
 
@@ -127,6 +129,7 @@ def test_every_throughput_kvp_memory_and_scale_row_is_printed(quick: str) -> Non
 
 def test_the_self_check_ran_before_the_timed_scenarios(quick: str) -> None:
     checks = re.findall(r"^self-check: (\d+) contenders checked", quick, flags=re.MULTILINE)
+    assert "### Targets of issue 12 in this run" in quick
     # S1, S2 (twice: fixed and distinct URLs), S3, S4, S5 (threads and tasks).
     assert len(checks) == 7
     assert all(int(count) >= 3 for count in checks)
@@ -148,6 +151,44 @@ def test_the_self_check_stops_a_contender_that_makes_fewer_spans() -> None:
             selfcheck.check([sync_contender("ours: traced", call)], {"ours: traced": 1})
     with pytest.raises(selfcheck.SelfCheckError, match="untraced, yet it made 1 spans"):
         selfcheck.check([sync_contender("bare", api_span_only)], {})
+
+
+def test_the_self_check_stops_a_floor_that_makes_other_spans_than_ours() -> None:
+    tracer = otel.PROVIDER.get_tracer("test")
+    session = bare_session()
+
+    def floor_without_request_id() -> None:
+        with tracer.start_as_current_span("Floor.get", attributes={"az.namespace": "N"}) as api:
+            with tracer.start_as_current_span("HTTP GET #0", kind=SpanKind.CLIENT) as span:
+                headers: dict[str, str] = {}
+                propagate.inject(headers)
+                span.set_attribute(
+                    "http.status_code", session.get(peers.FIXED_URL, headers=headers).status_code
+                )
+            api.set_status(Status(StatusCode.OK))
+
+    ours = sync_contender(
+        "ours: traced", lambda: peers.OursClient(otel.PROVIDER).get(peers.FIXED_URL)
+    )
+    floor = sync_contender("floor: traced", floor_without_request_id)
+    traced = {"ours: traced": 1, "floor: traced": 1}
+    with pytest.raises(selfcheck.SelfCheckError, match="the floor must make the spans ours makes"):
+        selfcheck.check([ours, floor], traced)
+
+
+def test_the_self_check_stops_a_switch_left_on() -> None:
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+
+    get, on, off = peers.instrumented((200,))
+    bare = sync_contender("bare requests", peers.calls(peers.bare((200,)), distinct=False))
+    leaked = sync_contender("instrumented: traced", peers.calls(get, distinct=False), enter=on)
+    try:
+        with pytest.raises(selfcheck.SelfCheckError, match="bare requests: untraced, yet it made"):
+            selfcheck.check([bare, leaked], {"instrumented: traced": 1})
+    finally:
+        RequestsInstrumentor().uninstrument()
+    fixed = sync_contender("instrumented: traced", peers.calls(get, distinct=False), on, off)
+    assert "2 contenders checked" in selfcheck.check([bare, fixed], {"instrumented: traced": 1})
 
 
 def test_costs_are_paired_per_round_and_ratios_divide_median_costs() -> None:
