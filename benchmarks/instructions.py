@@ -159,7 +159,9 @@ def run(keys: Sequence[str], sizes: Sizes, valgrind: Optional[str]) -> int:
             cost=table.cost.replace("µs", "(instructions)"),
             digits=0,
             note=f"Counted by cachegrind: (I(2N) − I(N)) / N with N = {calls}, after "
-            f"{_WARMUP} calls to warm up, each contender in its own child process. " + table.note,
+            f"{_WARMUP} calls to warm up, each contender in its own child process; cost: the "
+            "difference of two contenders' counts; ratio: of the costs. The contenders are "
+            "those of the timed table.",
         )
         print(counted.render(samples, f"{len(present)} contenders, two children each."))
     return 0
