@@ -1,4 +1,4 @@
-"""What the KVP layer costs: writer throughput, and a span's extra cost on the caller's thread.
+"""S6: what the KVP layer costs: writer throughput, and a span's extra cost on the caller's thread.
 
 1. Records per second into a real pool file: ``KvpWriter`` (queue, background thread, one
    locked write per batch) against a naive writer that opens the pool, takes the same two locks
@@ -10,29 +10,21 @@
    the same with ``KvpSpanProcessor`` (the writer thread running meanwhile, competing for the
    GIL), and with a filter that drops the span.
 
-Rounds are paired and interleaved (the order turns round every round) so drifts hit all alike;
-the tables give medians and the median of the per-round ratios or differences. Every pool is
+Rounds are paired and interleaved (the order turns every round) so drifts hit all alike; the
+tables give medians and the median of the per-round ratios or differences. Every pool is
 removed (or emptied) after its run: a page cache left to grow by tens of MB per run makes later
-runs pay for memory the virtual machine has not touched yet, whichever writer they are. No time
-is asserted anywhere: the numbers are for people.
-
-Run: ``python benchmarks/bench_kvp.py [--records N] [--spans N] [--rounds N] [--quick]``
+runs pay for memory the virtual machine has not touched yet, whichever writer they are.
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import gc
 import os
-import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Optional
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from typing import Callable
 
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -43,6 +35,8 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     encode_kvp_record,
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import RECORD_BYTES
+from benchmarks import targets
+from benchmarks.harness import Sizes, markdown, median, turn
 
 VM_ID = "0a1b2c3d-0000-4000-8000-00000000abcd"
 VALUE = (
@@ -50,15 +44,13 @@ VALUE = (
     "TraceId: 4bf92f3577b34da6a3ce929d0e0e4736 | SpanId: 00f067aa0ba902b7"
 )
 _FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+_BATCH = 256  # records per locked write in the floor row, as the writer's batches
 Timing = tuple[float, float]  # wall-clock seconds, CPU seconds (every thread of the process)
 
 
 def _items(count: int) -> list[tuple[str, str]]:
     prefix = f"azure-core-tracing-0.1.0|{VM_ID}|INFO|my_agent.provision:step"
     return [(f"{prefix}|{index:08d}-0000-4000-8000-000000000000", VALUE) for index in range(count)]
-
-
-_BATCH = 256  # records per locked write in the floor row, as the writer's batches
 
 
 def _ours(path: Path, items: list[tuple[str, str]]) -> Timing:
@@ -70,22 +62,26 @@ def _ours(path: Path, items: list[tuple[str, str]]) -> Timing:
     writer.flush()
     elapsed = (time.perf_counter() - start, time.process_time() - cpu)
     writer.shutdown()
-    assert writer.written == len(items) and writer.dropped == 0
+    if writer.written != len(items) or writer.dropped:
+        raise AssertionError(f"KvpWriter wrote {writer.written} and dropped {writer.dropped}")
     _check_and_remove(path, len(items))
     return elapsed
+
+
+def _locked_write(path: Path, data: bytes) -> None:
+    fd = os.open(path, _FLAGS, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.lockf(fd, fcntl.LOCK_EX)
+        os.write(fd, data)
+    finally:
+        os.close(fd)  # drops both locks, as the writer's close does
 
 
 def _naive(path: Path, items: list[tuple[str, str]]) -> Timing:
     start, cpu = time.perf_counter(), time.process_time()
     for key, value in items:
-        data = encode_kvp_record(key, value)
-        fd = os.open(path, _FLAGS, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            fcntl.lockf(fd, fcntl.LOCK_EX)
-            os.write(fd, data)
-        finally:
-            os.close(fd)  # drops both locks, as the writer's close does
+        _locked_write(path, encode_kvp_record(key, value))
     elapsed = time.perf_counter() - start, time.process_time() - cpu
     _check_and_remove(path, len(items))
     return elapsed
@@ -94,40 +90,30 @@ def _naive(path: Path, items: list[tuple[str, str]]) -> Timing:
 def _floor(path: Path, batches: list[bytes], records: int) -> Timing:
     start, cpu = time.perf_counter(), time.process_time()
     for data in batches:
-        fd = os.open(path, _FLAGS, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            fcntl.lockf(fd, fcntl.LOCK_EX)
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        _locked_write(path, data)
     elapsed = time.perf_counter() - start, time.process_time() - cpu
     _check_and_remove(path, records)
     return elapsed
 
 
 def _check_and_remove(path: Path, records: int) -> None:
-    assert path.stat().st_size == records * RECORD_BYTES
+    size = path.stat().st_size
+    if size != records * RECORD_BYTES:
+        raise AssertionError(f"{path.name}: {size} bytes, expected {records} records")
     path.unlink()
 
 
 def _paired(rounds: int, runs: list[Callable[[int], Timing]]) -> list[list[Timing]]:
     timings: list[list[Timing]] = [[] for _ in runs]
     for round_number in range(rounds):
-        order = list(range(len(runs)))
-        if round_number % 2:
-            order.reverse()
-        for index in order:
+        for index in turn(round_number, len(runs)):
             gc.collect()
             timings[index].append(runs[index](round_number))
     return timings
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def throughput(records: int, rounds: int, folder: Path) -> None:
+def throughput(records: int, rounds: int, folder: Path) -> float:
+    """Writer throughput: naive, ours, floor; returns ours ÷ naive (records/s)."""
     items = _items(records)
     encoded = b"".join(encode_kvp_record(key, value) for key, value in items)
     step = _BATCH * RECORD_BYTES
@@ -142,22 +128,34 @@ def throughput(records: int, rounds: int, folder: Path) -> None:
     def floor(n: int) -> Timing:
         return _floor(folder / f"floor-{n}", batches, records)
 
-    rows = (
+    names = (
         "naive: open, flock, lockf, write, close per record",
         "ours: KvpWriter",
         f"floor: records pre-encoded, {_BATCH} per locked write",
     )
     timings = _paired(rounds, [naive, ours, floor])
-    print(f"\nWriter throughput: {records} records of {len(VALUE)} bytes, {rounds} paired rounds")
-    print(f"  {'writer':54} {'records/s':>10} {'ratio':>7} {'CPU µs/rec':>11} {'ratio':>7}")
-    for name, mine in zip(rows, timings):
-        wall = _median([t[0] / m[0] for m, t in zip(mine, timings[0])])
-        cpu = _median([t[1] / m[1] for m, t in zip(mine, timings[0])])
-        rate = records / _median([m[0] for m in mine])
-        cpu_us = _median([m[1] for m in mine]) / records * 1e6
-        print(f"  {name:54} {rate:10,.0f} {wall:6.2f}x {cpu_us:11.2f} {cpu:6.2f}x")
-    print("  (ratios against: the naive writer; medians of the per-round ratios; CPU counts")
-    print("   every thread, so it is the work done whatever else runs on the machine)")
+    rows = []
+    ratios = []
+    for name, mine in zip(names, timings):
+        wall = median([t[0] / m[0] for m, t in zip(mine, timings[0])])
+        ratios.append(wall)
+        cpu = median([t[1] / m[1] for m, t in zip(mine, timings[0])])
+        rate = records / median([m[0] for m in mine])
+        cpu_us = median([m[1] for m in mine]) / records * 1e6
+        rows.append([name, f"{rate:,.0f}", f"{wall:.2f}×", f"{cpu_us:.2f}", f"{cpu:.2f}×"])
+    print("### S6 · KVP writer throughput\n")
+    print(
+        f"{records} records of {len(VALUE)} bytes into a real pool file, {rounds} paired rounds, "
+        "the order turned every round; each pool removed after its run.\n"
+    )
+    head = ["writer", "records/s", "÷ naive", "CPU µs/record", "÷ naive (CPU)"]
+    print(markdown(head, rows))
+    print(
+        "Ratios: against the naive writer, medians of the per-round ratios (its time over "
+        "the row's). CPU counts every thread, so it is the work done whatever else runs on the "
+        "machine.\n"
+    )
+    return ratios[1]
 
 
 def _span_loop(provider: TracerProvider, spans: int) -> float:
@@ -182,7 +180,9 @@ def _flush_and_empty(writer: KvpWriter, pool: Path) -> None:
         os.close(fd)
 
 
-def span_cost(spans: int, rounds: int, folder: Path) -> None:
+def span_cost(spans: int, rounds: int, folder: Path) -> list[float]:
+    """A span's cost on the caller's thread, with and without the KVP processor; returns the
+    extra µs of each row with the processor."""
     pool = folder / "spans"
     writer = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0, max_queue=spans + 1)
     plain = TracerProvider()
@@ -222,36 +222,39 @@ def span_cost(spans: int, rounds: int, folder: Path) -> None:
     ):
         base, ours = _paired(rounds, [plain_run, run])
         results[name] = base, ours
-    assert writer.dropped == 0
-    print(f"\nA span on the caller's thread: {spans} spans, {rounds} paired rounds per row")
-    print(f"  {'provider (tracer.start_span(...).end())':50} {'µs/span':>9} {'extra µs':>9}")
+    if writer.dropped:
+        raise AssertionError(f"the KVP writer dropped {writer.dropped} span records")
     first_base = next(iter(results.values()))[0]
-    print(f"  {'SDK provider, no processor':50} {_median([b[0] for b in first_base]) * 1e6:9.2f}")
+    rows = [["SDK provider, no processor", f"{median([b[0] for b in first_base]) * 1e6:.2f}", "—"]]
+    extras = []
     for name, (base, ours) in results.items():
-        extra = _median([(o[0] - b[0]) * 1e6 for b, o in zip(base, ours)])
-        print(f"  {name:50} {_median([o[0] for o in ours]) * 1e6:9.2f} {extra:9.2f}")
-    print("  (extra: median of per-round differences against the provider with no processor,")
-    print("   timed in the same round; 'running too' adds the writer's share of the GIL)")
-    print(f"  ({writer.written} span records written by the writer thread)")
+        extra = median([(o[0] - b[0]) * 1e6 for b, o in zip(base, ours)])
+        extras.append(extra)
+        rows.append([name, f"{median([o[0] for o in ours]) * 1e6:.2f}", f"{extra:.2f}"])
+    print("### S6 · a span on the caller's thread with the KVP processor\n")
+    print(
+        f"{spans} spans (tracer.start_span(...).end()) per run, {rounds} paired rounds per "
+        "row, against the provider with no processor timed in the same round.\n"
+    )
+    print(markdown(["provider", "µs/span", "extra µs"], rows))
+    print(
+        "Extra: median of per-round differences against the provider with no processor; "
+        "'running too' adds the writer's share of the GIL. "
+        f"({writer.written} span records written by the writer thread.)\n"
+    )
     writer.shutdown()
     with_kvp.shutdown()
     filtered.shutdown()
+    return extras
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--records", type=int, default=20_000, help="records per throughput run")
-    parser.add_argument("--spans", type=int, default=20_000, help="spans per timing run")
-    parser.add_argument("--rounds", type=int, default=7, help="paired rounds of each")
-    parser.add_argument("--quick", action="store_true", help="a few hundred of each, 3 rounds")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.records, args.spans, args.rounds = 300, 1000, 3
+def run_s6(sizes: Sizes) -> targets.Figures:
+    """S6: KVP writer throughput and a span's extra cost."""
     with tempfile.TemporaryDirectory(prefix="bench-kvp-") as folder:
-        throughput(args.records, args.rounds, Path(folder))
-        span_cost(args.spans, args.rounds, Path(folder))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        by_naive = throughput(sizes.kvp_records, sizes.kvp_rounds, Path(folder))
+        alone, alongside, _ = span_cost(sizes.kvp_spans, sizes.kvp_rounds, Path(folder))
+    return {
+        targets.figure("S6", targets.KVP_BY_NAIVE): by_naive,
+        targets.figure("S6", targets.KVP_SPAN_ALONE): alone,
+        targets.figure("S6", targets.KVP_SPAN_ALONGSIDE): alongside,
+    }
