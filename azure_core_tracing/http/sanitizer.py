@@ -48,7 +48,7 @@ class HttpSanitizer:
     ``#`` cannot be told from a path: percent-encode user info.
     """
 
-    __slots__ = ("_headers", "_query")
+    __slots__ = ("_headers", "_last", "_query")
 
     def __init__(
         self,
@@ -67,11 +67,23 @@ class HttpSanitizer:
         )
         self._query = frozenset(name.lower() for name in query)
         self._headers = frozenset(name.lower() for name in headers)
+        # The last URL sanitized and its result, one tuple (replaced whole, so threads never
+        # see half of it): a retried request, or a client calling one URL, sanitizes it once.
+        self._last: tuple[Optional[str], str] = (None, "")
 
     def sanitize_url(self, url: str) -> str:
         """Return ``url`` without user info or fragment, with query values not allowed redacted."""
+        last = self._last
+        if type(url) is str and url == last[0]:
+            return last[1]
         if not isinstance(url, str):
             raise TypeError(f"url must be a str, got {type_name(url)}")
+        sanitized = self._sanitize_url(url)
+        if type(url) is str:
+            self._last = (url, sanitized)
+        return sanitized
+
+    def _sanitize_url(self, url: str) -> str:
         quick = self._sanitize_plain_url(url)
         if quick is not None:
             return quick

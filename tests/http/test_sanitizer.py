@@ -111,3 +111,25 @@ def test_the_quick_reading_of_plain_urls_agrees_with_the_general_one(
     sanitizer = HttpSanitizer(allowed_query_parameters=["api-version", "comp", "restype"])
     url = f"{scheme}{host}{port}{rest}"
     assert sanitizer.sanitize_url(url) == _reference_sanitize_url(sanitizer, url)
+
+
+class _EqualToAnyUrl(str):
+    """A str subclass that claims to equal every string."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = str.__hash__
+
+
+@settings(max_examples=300)
+@given(urls=st.lists(st.lists(_URL_PIECES, max_size=8).map("https://h/".join), max_size=6))
+def test_the_memo_of_the_last_url_never_answers_for_another_url(urls: list[str]) -> None:
+    """One sanitizer keeps the last URL it read: each answer is still that of a sanitizer
+    that never read a URL before, in any order, and the empty string is not taken for the
+    unset memo."""
+    shared = HttpSanitizer()
+    for url in [*urls, "", *reversed(urls), ""]:
+        assert shared.sanitize_url(url) == HttpSanitizer().sanitize_url(url)
+    shared.sanitize_url("https://h/?sig=SECRET")
+    assert shared.sanitize_url(_EqualToAnyUrl("https://h/?sas=OTHER")) == "https://h/?sas=REDACTED"
