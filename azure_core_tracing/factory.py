@@ -33,9 +33,6 @@ AZ_NAMESPACE = "az.namespace"
 _TRACING_KEY = object()  # context key whose value is a _Traced
 _NEW, _ENTERED, _DONE = range(3)
 _NEVER_NESTED = (SpanKind.SERVER, SpanKind.CONSUMER)  # a new request or message: its own span
-# Types a provider's spans were found to be: an ABC's isinstance is a Python-level call, made
-# once a type (an ABC never stops counting a type it counted).
-_SPAN_TYPES: set[type] = set()
 
 
 class _Traced(NamedTuple):
@@ -398,13 +395,11 @@ class TracingContextFactory:
         except Exception as error:
             report_tracing_failure(provider, "create_span", error)
             return None
-        if type(span) not in _SPAN_TYPES:
-            if not isinstance(span, Span):
-                report_tracing_failure(
-                    provider, "create_span", f"it returned {type_name(span)}, not a Span"
-                )
-                return None
-            _SPAN_TYPES.add(type(span))
+        if not isinstance(span, Span):
+            report_tracing_failure(
+                provider, "create_span", f"it returned {type_name(span)}, not a Span"
+            )
+            return None
         if span is NOOP_SPAN:
             return None
         return GuardedSpan(span, provider)

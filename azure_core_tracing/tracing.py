@@ -21,9 +21,6 @@ AttributeValue = Union[
 
 _SCALAR_TYPES = (bool, int, float, str)
 _PLAIN_NUMBERS = frozenset({bool, int, float})
-# Types found to be mutable mappings: an ABC's isinstance is a Python-level call, made once a
-# type (an ABC never stops counting a type it counted).
-_MUTABLE_MAPPINGS: set[type] = {dict}
 
 
 class SpanKind(enum.Enum):
@@ -97,11 +94,9 @@ def check_attributes(attributes: object, argument: str = "attributes") -> None:
 
 def check_headers_mapping(headers: object) -> None:
     """Raise ``TypeError`` unless ``headers`` is a mutable mapping to write headers into."""
-    kind = type(headers)
-    if kind not in _MUTABLE_MAPPINGS:
-        if not isinstance(headers, MutableMapping):
-            raise TypeError(f"headers must be a mutable mapping, got {kind.__name__}")
-        _MUTABLE_MAPPINGS.add(kind)
+    # isinstance asks the object (a proxy answers for its target) and keeps its cache weak.
+    if type(headers) is not dict and not isinstance(headers, MutableMapping):
+        raise TypeError(f"headers must be a mutable mapping, got {type(headers).__name__}")
 
 
 def check_status(status: object) -> SpanStatus:

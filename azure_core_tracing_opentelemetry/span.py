@@ -15,6 +15,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import Attributes
 
+from azure_core_tracing.checks import is_unicode
 from azure_core_tracing.tracing import (
     AttributeValue,
     Span,
@@ -45,13 +46,24 @@ _STATUS_CODES = tuple(
 )
 # A status without a description, made once: Status is immutable, and every call sets one.
 _PLAIN_STATUSES = tuple(Status(code) for code in _STATUS_CODES)
-# Types already found to be OpenTelemetry spans: an ABC's isinstance is a Python-level call.
-_SPAN_TYPES: set[type] = set()
+
+
+def _plain(name: object, value: object) -> bool:
+    """Whether ``name`` and ``value`` are a plain str name and scalar that need no check: ASCII
+    (a flag the str keeps) or text that can be written as UTF-8."""
+    kind = type(value)
+    return (
+        kind in _SCALARS
+        and type(name) is str
+        and name != ""
+        and (name.isascii() or is_unicode(name))
+        and (not isinstance(value, str) or value.isascii() or is_unicode(value))
+    )
 
 
 def _otel_value(name: str, value: AttributeValue) -> AttributeValue:
-    if type(value) in _SCALARS and type(name) is str and name:
-        return value  # the common case, checked without a call
+    if _plain(name, value):
+        return value  # the common case
     check_attribute(name, value)
     if isinstance(value, (str, bool, int, float)):
         return value
@@ -66,14 +78,7 @@ def to_otel_attributes(attributes: Optional[Mapping[str, AttributeValue]]) -> At
         check_attributes(attributes)  # raises: a mapping is what it must be
     if not attributes:
         return None
-    scalars = _SCALARS
-    return {
-        # The common case (a plain name and scalar) is taken as it is, without a call.
-        name: value
-        if type(value) in scalars and type(name) is str and name
-        else _otel_value(name, value)
-        for name, value in attributes.items()
-    }
+    return {name: _otel_value(name, value) for name, value in attributes.items()}
 
 
 def _nanoseconds(moment: datetime) -> int:
@@ -86,12 +91,10 @@ class OpenTelemetrySpan(Span):
     __slots__ = ("_ended", "otel_span")
 
     def __init__(self, otel_span: otel_trace.Span) -> None:
-        if type(otel_span) not in _SPAN_TYPES:
-            if not isinstance(otel_span, otel_trace.Span):
-                raise TypeError(
-                    f"otel_span must be an opentelemetry.trace.Span, got {type(otel_span).__name__}"
-                )
-            _SPAN_TYPES.add(type(otel_span))
+        if not isinstance(otel_span, otel_trace.Span):
+            raise TypeError(
+                f"otel_span must be an opentelemetry.trace.Span, got {type(otel_span).__name__}"
+            )
         self.otel_span = otel_span
         """The OpenTelemetry span underneath."""
         self._ended = False

@@ -49,8 +49,18 @@ class RequestActivityPolicy(PipelinePolicy):
         self._factory = factory
         self._sanitizer = sanitizer
         self.convention = convention or Convention.from_environment()
+
+    @property
+    def convention(self) -> Convention:
         """The attribute names the spans use."""
-        self._names = self.convention.table()
+        return self._state[0]
+
+    @convention.setter
+    def convention(self, convention: Convention) -> None:
+        if not isinstance(convention, Convention):
+            raise TypeError(f"convention must be a Convention, got {type_name(convention)}")
+        # One tuple, replaced whole: a try in flight on another thread reads one or the other.
+        self._state = (convention, convention.table())
 
     def start(self, request: Request, context: Context) -> Optional[ContextAndSpan]:
         """The try's span, its trace context already in ``request``; None when untraced."""
@@ -71,7 +81,7 @@ class RequestActivityPolicy(PipelinePolicy):
     def finish(self, scope: ContextAndSpan, response: RawResponse) -> None:
         """Record the response on the try's span: status code, service request id, and ERROR
         (with ``error.type``) for 400 and above unless the call expects that status."""
-        names = self._names
+        names = self._state[1]
         status = response.status_code
         attributes: dict[str, AttributeValue] = dict.fromkeys(names.status_code, status)
         service_request_id = _server_text(response.headers.get(SERVICE_REQUEST_ID))
@@ -90,7 +100,7 @@ class RequestActivityPolicy(PipelinePolicy):
         if isinstance(error, Exception):
             kind = type(error)
             scope.span.add_attributes(
-                dict.fromkeys(self._names.error_type, f"{kind.__module__}.{kind.__qualname__}")
+                dict.fromkeys(self._state[1].error_type, f"{kind.__module__}.{kind.__qualname__}")
             )
 
     def chain(self, next_policy: NextPolicy) -> NextPolicy:
@@ -100,12 +110,12 @@ class RequestActivityPolicy(PipelinePolicy):
         return _AsyncActivityLink(self, next_policy)
 
     def _request_attributes(self, request: Request, number: int) -> dict[str, AttributeValue]:
-        names = self._names
+        convention, names = self._state
         url = self._sanitizer.sanitize_url(request.url)
         attributes: dict[str, AttributeValue] = dict.fromkeys(names.method, request.method)
         for name in names.url:
             attributes[name] = url
-        if self.convention is not Convention.DEFAULT:
+        if convention is not Convention.DEFAULT:
             # From the sanitized URL: where it redacts the host, the host is not shown either.
             parts = urlsplit(url)
             host = REDACTED if parts.netloc == REDACTED else parts.hostname or ""

@@ -22,12 +22,16 @@ _URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_url(url: object) -> str:
-    """Return ``url`` if it is an absolute http or https URL with a host and port that every
-    transport reads alike (RFC 3986 and DNS rules; what ``requests`` and ``aiohttp`` send to).
+    """Return ``url`` as a plain ``str`` if it is an absolute http or https URL with a host and
+    port that every transport reads alike (RFC 3986 and DNS rules; what ``requests`` and
+    ``aiohttp`` send to).
 
     The error names what is wrong but never repeats the URL, which may hold a secret."""
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, got {type_name(url)}")
+    # Its text, never a str subclass whose own methods could answer otherwise to the checks,
+    # the sanitizer or a transport.
+    url = str.__str__(url)
     if _URL_CONTROL.search(url):
         raise ValueError("url must not contain control characters (CR, LF, NUL, tab, ...)")
     if not is_unicode(url):

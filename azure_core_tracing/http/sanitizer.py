@@ -78,9 +78,9 @@ class HttpSanitizer:
             return last[1]
         if not isinstance(url, str):
             raise TypeError(f"url must be a str, got {type_name(url)}")
+        url = str.__str__(url)  # its text: a str subclass's own methods never decide
         sanitized = self._sanitize_url(url)
-        if type(url) is str:
-            self._last = (url, sanitized)
+        self._last = (url, sanitized)
         return sanitized
 
     def _sanitize_url(self, url: str) -> str:
