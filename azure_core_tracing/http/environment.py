@@ -3,10 +3,13 @@ netrc credentials, found as ``requests`` finds them.
 
 ``requests`` reads them again for every request: two scans of ``os.environ`` and two
 ``stat`` calls, a large share of a request's own cost. Here the answers are kept per origin
-and kept only while ``os.environ`` compares equal to the copy they were found under, so a
-change of the environment between two requests is seen exactly as ``requests`` sees it.
+and kept only while ``os.environ`` compares equal to the copy they were read from, so a
+change of the environment between two requests is seen exactly as ``requests`` sees it. An
+answer is kept only if ``requests``' own answer agrees with the one read from the copy: one
+computed while another thread changed ``os.environ`` (and put it back) is used once, not kept.
 Where ``requests`` asks the system's proxy settings rather than the environment (macOS,
-Windows), nothing is kept and ``requests`` is asked every time.
+Windows), or ``os.environ`` is not a plain mapping of text, nothing is kept and ``requests``
+is asked every time.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import netrc
 import os
 import threading
 import urllib.request
+from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 import requests.auth
 import requests.utils
+
+from azure_core_tracing.http import environ_rules
 
 _MAX_ORIGINS = 512
 
@@ -30,8 +36,7 @@ _KEEPS = getattr(requests.utils, "proxy_bypass", None) is getattr(
 ) and getattr(requests.utils, "getproxies", None) is getattr(
     urllib.request, "getproxies_environment", False
 )
-# os.environ's own mapping: compared, not decoded, so a check costs a dict comparison.
-_ENVIRON_DATA = getattr(os.environ, "_data", None) if _KEEPS else None
+_ENVIRON_TYPE = type(os.environ)
 
 
 class EnvironmentSettings(NamedTuple):
@@ -43,7 +48,8 @@ class EnvironmentSettings(NamedTuple):
 
 
 class _Known(NamedTuple):
-    environ: Optional[dict[object, object]]
+    environ: Optional[dict[Any, Any]]  # the copy compared on every call; None: nothing is kept
+    decoded: Mapping[str, str]  # the same, as os.environ shows it
     ca_bundle: Optional[str]
     netrc_paths: tuple[str, ...]
     origins: dict[str, EnvironmentSettings]
@@ -60,8 +66,9 @@ def settings_for(url: str) -> EnvironmentSettings:
     origin = _origin(url)
     found = known.origins.get(origin)
     if found is None:
-        found = _settings(url, known.ca_bundle)
-        if _ENVIRON_DATA is not None:
+        proxies = requests.utils.get_environ_proxies(url)  # os.environ as it is now
+        found = _settings(url, proxies, known.ca_bundle)
+        if known.environ is not None and _agrees(url, known.decoded, proxies):
             if len(known.origins) >= _MAX_ORIGINS:
                 known.origins.clear()
             known.origins[origin] = found
@@ -120,43 +127,67 @@ def basic_authorization(user: str, password: str) -> str:
 
 
 def _current() -> _Known:
+    environ = os.environ  # looked up afresh: mock.patch and monkeypatch replace it whole
+    data = _data(environ)
     known = _known[0] if _known else None
-    if known is not None and _ENVIRON_DATA is not None and known.environ == _ENVIRON_DATA:
+    if known is not None and data is not None and known.environ == data:
         return known
+    if data is None:  # nothing is kept: os.environ as it is, every time
+        return _known_from(None, environ)
     with _lock:
         known = _known[0] if _known else None
-        if known is None or _ENVIRON_DATA is None or known.environ != _ENVIRON_DATA:
-            known = _Known(
-                dict(_ENVIRON_DATA) if _ENVIRON_DATA is not None else None,
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"),
-                _netrc_paths(),
-                {},
-                [],
-            )
+        if known is None or known.environ != data:
+            copy = dict(data)
+            decoded = _decoded(environ, copy)
+            known = _known_from(None, environ) if decoded is None else _known_from(copy, decoded)
             _known[:] = [known]
         return known
 
 
-def _settings(url: str, ca_bundle: Optional[str]) -> EnvironmentSettings:
-    proxies = requests.utils.get_environ_proxies(url)
+def _data(environ: Mapping[str, str]) -> Optional[dict[Any, Any]]:
+    """The dict behind ``environ``, compared on every call; None where nothing can be kept."""
+    if not _KEEPS:
+        return None
+    # os.environ's encoded mapping: compared, not decoded, so a check costs a dict comparison.
+    data = getattr(environ, "_data", None) if type(environ) is _ENVIRON_TYPE else environ
+    return data if type(data) is dict else None
+
+
+def _decoded(environ: Any, copy: dict[Any, Any]) -> Optional[dict[str, str]]:
+    """``copy`` of ``environ``'s dict as ``environ`` shows it; None if that is not all text."""
+    if type(environ) is _ENVIRON_TYPE:
+        decode_key, decode_value = environ.decodekey, environ.decodevalue
+        copy = {decode_key(key): decode_value(value) for key, value in copy.items()}
+    if all(type(key) is str and type(value) is str for key, value in copy.items()):
+        return copy
+    return None
+
+
+def _known_from(copy: Optional[dict[Any, Any]], decoded: Mapping[str, str]) -> _Known:
+    return _Known(
+        copy,
+        decoded,
+        environ_rules.ca_bundle(decoded),
+        environ_rules.netrc_locations(decoded),
+        {},
+        [],
+    )
+
+
+def _agrees(url: str, decoded: Mapping[str, str], proxies: dict[str, str]) -> bool:
+    """Whether requests' answer is the one the copy gives: if another thread changed
+    ``os.environ`` meanwhile (even and put it back), it may not be, and is not kept."""
+    try:
+        return environ_rules.environ_proxies(url, decoded) == proxies
+    except Exception:  # a URL or value requests read without failing: ask requests again
+        return False
+
+
+def _settings(url: str, proxies: dict[str, str], ca_bundle: Optional[str]) -> EnvironmentSettings:
     proxy = requests.utils.select_proxy(url, proxies) if proxies else None
     if proxy and "://" not in proxy:
         proxy = f"http://{proxy}"  # as requests reads it
     return EnvironmentSettings(proxies, proxy or None, ca_bundle)
-
-
-def _netrc_paths() -> tuple[str, ...]:
-    named = os.environ.get("NETRC")
-    locations = (
-        (named,) if named is not None else tuple(f"~/{f}" for f in requests.utils.NETRC_FILES)
-    )
-    paths = []
-    for location in locations:
-        try:
-            paths.append(os.path.expanduser(location))
-        except KeyError:  # no HOME and no password database entry
-            break
-    return tuple(paths)
 
 
 def _netrc_file(paths: tuple[str, ...]) -> tuple[Optional[str], object]:

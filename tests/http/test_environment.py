@@ -6,9 +6,13 @@ though neither scans ``os.environ`` on every call. Servers, proxies and TLS are 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import sys
 import threading
-from collections.abc import Iterator
+import types
+from collections import UserDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,7 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from azure_core_tracing import Context
-from azure_core_tracing.http import Request, RequestsTransport, TransportError, environment
+from azure_core_tracing.http import (
+    Request,
+    RequestsTransport,
+    TransportError,
+    environ_rules,
+    environment,
+)
 from tests.local_server import (
     LocalServer,
     Received,
@@ -338,6 +348,8 @@ def test_the_environment_is_read_exactly_as_requests_reads_it(
                 found = environment.settings_for(url)
                 proxies = requests.utils.get_environ_proxies(url)
                 assert found.proxies == proxies
+                # The rules read from a copy agree, so the answer is kept.
+                assert environ_rules.environ_proxies(url, dict(os.environ)) == proxies
                 chosen = requests.utils.select_proxy(url, proxies)
                 if chosen and "://" not in chosen:
                     chosen = "http://" + chosen
@@ -380,3 +392,160 @@ def test_many_threads_see_the_environment_they_read_once_it_settles(
     assert failures == []
     assert environment.settings_for(url).proxies == requests.utils.get_environ_proxies(url)
     assert environment.settings_for(url).proxy is None  # NO_PROXY=10.0.0.0/8 at the end
+
+
+def _reads(name: str) -> Callable[[types.FrameType], bool]:
+    """Whether a frame is ``os.environ[name]`` being read."""
+    code = type(os.environ).__getitem__.__code__
+    return lambda frame: frame.f_code is code and frame.f_locals.get("key") == name
+
+
+def _calls(function: Callable[..., Any]) -> Callable[[types.FrameType], bool]:
+    """Whether a frame is a call of ``function``."""
+    return lambda frame: frame.f_code is function.__code__
+
+
+def _changed_while_read(
+    send: Callable[[], Any], name: str, value: str, where: Callable[[types.FrameType], bool]
+) -> None:
+    """Run ``send`` in a thread; if it enters a frame ``where`` accepts (a read of the
+    environment), hold it there while another thread sets ``name`` to ``value``, and again as
+    it leaves, while the old value is put back: a brief change, at the worst moment. A trace
+    function holds the thread, so the interleaving repeats on every run."""
+    entered, changed, read, restored = (threading.Event() for _ in range(4))
+    old = os.environ[name]
+
+    def on_return(frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event == "return":
+            read.set()
+            restored.wait(10)
+        return None
+
+    def hold(frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event == "call" and not entered.is_set() and where(frame):
+            entered.set()
+            changed.wait(10)
+            return on_return
+        return None
+
+    def call() -> None:
+        sys.settrace(hold)
+        try:
+            with contextlib.suppress(TransportError):
+                send()
+        finally:
+            sys.settrace(None)
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    while worker.is_alive() and not entered.wait(0.01):
+        pass
+    if entered.is_set():
+        os.environ[name] = value
+        changed.set()
+        assert read.wait(10)
+        os.environ[name] = old
+        restored.set()
+    worker.join(10)
+    assert os.environ[name] == old
+
+
+def test_a_ca_bundle_variable_changed_by_another_thread_mid_call_is_not_kept(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    transport = make_transport()
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        url = tls.script("/x", Reply(200, body=b"secure"))
+        missing = str(tmp_path / "missing.pem")
+        _changed_while_read(
+            lambda: transport.send(Request("GET", url)),
+            "REQUESTS_CA_BUNDLE",
+            missing,
+            _reads("REQUESTS_CA_BUNDLE"),
+        )
+        assert transport.send(Request("GET", url)).body == b"secure"
+
+
+def test_a_home_changed_by_another_thread_mid_call_is_not_kept(
+    server: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    tmp_path: Path,
+) -> None:
+    """``~/.netrc`` follows ``HOME``: read mid-change, another user's file would be kept."""
+    url = server.script("/x", Reply(200))
+    (clean_environment / ".netrc").write_text("machine 127.0.0.1 login alice password a\n")
+    other = tmp_path / "other-home"
+    other.mkdir()
+    (other / ".netrc").write_text("machine 127.0.0.1 login mallory password m\n")
+    transport = make_transport()
+    _changed_while_read(
+        lambda: transport.send(Request("GET", url)), "HOME", str(other), _calls(os.path.expanduser)
+    )
+    transport.send(Request("GET", url))
+    assert _last(server).headers["authorization"] == _basic("alice", "a")
+
+
+def test_os_environ_replaced_whole_is_read_for_every_setting_and_then_restored(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """``mock.patch("os.environ", {...})`` replaces it by a dict: its proxy, CA bundle and
+    netrc file are read as requests reads them, and the real one again once it is back."""
+    url = server.script("/x", Reply(200))
+    transport = make_transport()
+    transport.send(Request("GET", url))  # answers kept for the real os.environ
+    named = tmp_path / "named-netrc"
+    named.write_text("machine 127.0.0.1 login n password m\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "environ", {**os.environ, "NETRC": str(named)})
+        transport.send(Request("GET", url))
+        assert _last(server).headers["authorization"] == _basic("n", "m")
+        patch.setattr(os, "environ", {**os.environ, "HTTP_PROXY": proxy.url("")})
+        transport.send(Request("GET", url))
+        assert _via(proxy) == [url]
+    transport.send(Request("GET", url))  # the real one is back: no proxy, no netrc
+    assert len(proxy.received) == 1
+    assert "authorization" not in _last(server).headers
+    cert, key = self_signed_certificate(tmp_path)
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        secure = tls.script("/x", Reply(200, body=b"secure"))
+        with pytest.raises(TransportError):
+            transport.send(Request("GET", secure))
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "environ", {**os.environ, "REQUESTS_CA_BUNDLE": str(cert)})
+            assert transport.send(Request("GET", secure)).body == b"secure"
+
+
+@pytest.mark.parametrize("replacement", ["data", "mapping"])
+def test_os_environ_replaced_by_other_means_is_read_as_requests_reads_it(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    replacement: str,
+) -> None:
+    """Its encoded dict replaced (as some tools and old tests do), or os.environ replaced by
+    a mapping that is not a dict: both are what requests reads."""
+    url = server.script("/x", Reply(200))
+    transport = make_transport()
+    transport.send(Request("GET", url))
+    if replacement == "data":
+        data = dict(getattr(os.environ, "_data"))  # noqa: B009 - os.environ's own dict
+        data[os.environ.encodekey("HTTP_PROXY")] = os.environ.encodevalue(proxy.url(""))
+        monkeypatch.setattr(os.environ, "_data", data)
+    else:
+        monkeypatch.setattr(os, "environ", UserDict({**os.environ, "HTTP_PROXY": proxy.url("")}))
+    assert requests.utils.get_environ_proxies(url) == {"http": proxy.url("")}
+    transport.send(Request("GET", url))
+    assert _via(proxy) == [url]
