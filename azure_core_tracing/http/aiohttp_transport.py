@@ -177,24 +177,24 @@ class AioHttpTransport(AsyncHttpTransport):
         return transport_failure(request, error, "other")
 
 
-_TLS_CONTEXTS: dict[tuple[str, int, int, int], ssl.SSLContext] = {}
+_TLS_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] = {}
 
 
 def _tls_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
     """A context trusting ``ca_bundle`` (a file or a directory), else certifi's bundle, as
-    ``requests`` does; made again when the file changes."""
+    ``requests`` does; made again when the file, or a file in the directory, changes."""
     path = ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH
-    status = os.stat(path)
-    key = (path, status.st_ino, status.st_mtime_ns, status.st_size)
-    context = _TLS_CONTEXTS.get(key)
+    version = environment.file_version(path)
+    context = _TLS_CONTEXTS.get(version.stamp)
     if context is None:
         if os.path.isdir(path):
             context = ssl.create_default_context(capath=path)
         else:
             context = ssl.create_default_context(cafile=path)
-        if len(_TLS_CONTEXTS) >= 8:
-            _TLS_CONTEXTS.clear()
-        _TLS_CONTEXTS[key] = context
+        if version.settled:  # else made again on each call until it is
+            if len(_TLS_CONTEXTS) >= 8:
+                _TLS_CONTEXTS.clear()
+            _TLS_CONTEXTS[version.stamp] = context
     return context
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import netrc
 import os
+import stat
 import threading
+import time
 import urllib.request
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -37,6 +39,9 @@ _KEEPS = getattr(requests.utils, "proxy_bypass", None) is getattr(
     urllib.request, "getproxies_environment", False
 )
 _ENVIRON_TYPE = type(os.environ)
+# A file changed this recently may change again with its stat as it was: file system clocks
+# tick coarsely (a jiffy on Linux, 2 s on FAT), and a copy may put the times back.
+_SETTLE_NS = 3_000_000_000
 
 
 class EnvironmentSettings(NamedTuple):
@@ -45,6 +50,13 @@ class EnvironmentSettings(NamedTuple):
     proxies: dict[str, str]  # requests' get_environ_proxies: never change it
     proxy: Optional[str]  # the one of those requests would use for this origin, with a scheme
     ca_bundle: Optional[str]  # REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE
+
+
+class FileVersion(NamedTuple):
+    """What ``os.stat`` says of a file (and of each file in it, for a directory)."""
+
+    stamp: tuple[object, ...]  # differs whenever the content may differ
+    settled: bool  # unchanged for long enough that a later change must change the stamp
 
 
 class _Known(NamedTuple):
@@ -79,18 +91,18 @@ def netrc_credentials(url: str) -> Optional[tuple[str, str]]:
     """The login and password the netrc file holds for ``url``'s host, as ``requests`` finds
     them (``NETRC``, else ``~/.netrc``, else ``~/_netrc``); None if there are none."""
     known = _current()
-    path, stamp = _netrc_file(known.netrc_paths)
-    if path is None:
+    path, version = _netrc_file(known.netrc_paths)
+    if path is None or version is None:
         return None
     held = known.netrc[0] if known.netrc else None
-    if held is not None and held[0] == stamp:
+    if held is not None and held[0] == version.stamp:
         parsed = held[1]
     else:
         try:
             parsed = netrc.netrc(path)
         except (netrc.NetrcParseError, OSError):
             parsed = None  # requests skips a file it cannot read or parse
-        known.netrc[:] = [(stamp, parsed)]
+        known.netrc[:] = [(version.stamp, parsed)] if version.settled else []
     host = _hostname(url)
     if parsed is None or host is None:
         return None
@@ -116,6 +128,27 @@ def without_user_info(url: str) -> str:
         return url
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{netloc.rpartition('@')[2]}{rest[len(netloc) :]}"
+
+
+def file_version(path: str) -> FileVersion:
+    """The version of the file at ``path``, or of the directory and every file in it (a
+    hashed CA directory: OpenSSL reads its files on demand, following links), so a file
+    rewritten in place with its size and times put back is a new version. Raises ``OSError``
+    if ``path`` cannot be read."""
+    status = os.stat(path)
+    stamps: list[tuple[object, ...]] = [(path, *_stat_stamp(status))]
+    newest = status.st_ctime_ns
+    if stat.S_ISDIR(status.st_mode):
+        with os.scandir(path) as entries:
+            for entry in entries:
+                try:
+                    inside = entry.stat()
+                except OSError:
+                    continue  # a dangling link: OpenSSL skips it too
+                stamps.append((entry.name, *_stat_stamp(inside)))
+                newest = max(newest, inside.st_ctime_ns)
+        stamps.sort(key=repr)
+    return FileVersion(tuple(stamps), newest < time.time_ns() - _SETTLE_NS)
 
 
 def basic_authorization(user: str, password: str) -> str:
@@ -190,15 +223,26 @@ def _settings(url: str, proxies: dict[str, str], ca_bundle: Optional[str]) -> En
     return EnvironmentSettings(proxies, proxy or None, ca_bundle)
 
 
-def _netrc_file(paths: tuple[str, ...]) -> tuple[Optional[str], object]:
-    """The first of ``paths`` that exists (requests' choice) and a stamp of its state."""
+def _netrc_file(paths: tuple[str, ...]) -> tuple[Optional[str], Optional[FileVersion]]:
+    """The first of ``paths`` that exists (requests' choice) and its version."""
     for path in paths:
         try:
-            status = os.stat(path)
+            return path, file_version(path)
         except (OSError, ValueError):
             continue
-        return path, (path, status.st_ino, status.st_dev, status.st_mtime_ns, status.st_size)
     return None, None
+
+
+def _stat_stamp(status: os.stat_result) -> tuple[int, ...]:
+    # The change time cannot be put back (os.utime sets it to now), unlike the modification time.
+    return (
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+        status.st_mode,
+    )
 
 
 def _netloc(url: str) -> str:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import subprocess
 import sys
 import threading
+import time
 import types
 from collections import UserDict
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ from azure_core_tracing.http import (
     environ_rules,
     environment,
 )
+from tests.http.transports import KINDS, Transport
 from tests.local_server import (
     LocalServer,
     Received,
@@ -549,3 +552,103 @@ def test_os_environ_replaced_by_other_means_is_read_as_requests_reads_it(
     assert requests.utils.get_environ_proxies(url) == {"http": proxy.url("")}
     transport.send(Request("GET", url))
     assert _via(proxy) == [url]
+
+
+def _rewrite_in_place(path: Path, data: bytes) -> None:
+    """Write ``data`` over ``path`` (the same inode) and put its times back, as ``cp -p``,
+    ``rsync -t`` or ``tar -x`` leave a file."""
+    before = path.stat()
+    with path.open("r+b") as file:
+        file.write(data)
+        file.truncate()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _subject_hash(cert: Path) -> str:
+    return subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", str(cert)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def _until_settled(*paths: Path) -> None:
+    """Wait until each file is old enough to be kept."""
+    deadline = time.monotonic() + 30
+    while not all(environment.file_version(str(path)).settled for path in paths):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_a_file_version_changes_with_the_content_of_a_file_or_of_a_linked_file_in_a_directory(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "bundle.pem"
+    file.write_bytes(b"first")
+    first = environment.file_version(str(file))
+    assert not first.settled  # just written: a change within the same clock tick could hide
+    _rewrite_in_place(file, b"other")  # same inode, size and modification time
+    assert environment.file_version(str(file)).stamp != first.stamp
+    directory = tmp_path / "ca"
+    directory.mkdir()
+    (directory / "abcd1234.0").symlink_to(file)  # as c_rehash links them
+    before = environment.file_version(str(directory))
+    _rewrite_in_place(file, b"third")
+    assert environment.file_version(str(directory)).stamp != before.stamp
+    with pytest.raises(OSError):
+        environment.file_version(str(tmp_path / "missing"))
+
+
+def test_files_kept_once_settled_are_read_again_when_rewritten_with_their_stat_kept(
+    server: LocalServer,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A netrc file, a CA bundle and a hashed CA directory whose file is a link (as c_rehash
+    makes it), each rewritten in place with size and times put back after the parsed file or
+    TLS context was kept: the new content is what both transports use."""
+    url = server.script("/x", Reply(200))
+    netrc = clean_environment / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login alice password old-secret\n")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old_cert, old_key = self_signed_certificate(tmp_path / "old")
+    new_cert, new_key = self_signed_certificate(tmp_path / "new")
+    old_pem, new_pem = old_cert.read_bytes(), new_cert.read_bytes()
+    size = max(len(old_pem), len(new_pem)) + 8
+    bundle, linked = tmp_path / "bundle.pem", tmp_path / "linked.pem"
+    for path in (bundle, linked):  # text after the PEM block is ignored
+        path.write_bytes(old_pem + b"#" * (size - len(old_pem)))
+    directory = tmp_path / "ca"
+    directory.mkdir()
+    (directory / f"{_subject_hash(old_cert)}.0").symlink_to(linked)
+    transports = [Transport(kind) for kind in KINDS]
+    try:
+        with contextlib.ExitStack() as stack:
+            old = stack.enter_context(LocalServer(tls_server_context(old_cert, old_key)))
+            new = stack.enter_context(LocalServer(tls_server_context(new_cert, new_key)))
+            old_url, new_url = old.script("/x", Reply(200)), new.script("/x", Reply(200))
+            _until_settled(netrc, bundle, directory)  # from now on, they are kept
+            for ca in (bundle, directory):
+                monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+                for transport in transports:
+                    assert transport.send(Request("GET", old_url)).status_code == 200
+            for transport in transports:
+                transport.send(Request("GET", url))
+                assert _last(server).headers["authorization"] == _basic("alice", "old-secret")
+            netrc_text = "machine 127.0.0.1 login alice password new-secret\n"
+            _rewrite_in_place(netrc, netrc_text.encode())
+            for path in (bundle, linked):
+                _rewrite_in_place(path, new_pem + b"#" * (size - len(new_pem)))
+            for transport in transports:
+                transport.send(Request("GET", url))
+                assert _last(server).headers["authorization"] == _basic("alice", "new-secret")
+            for ca in (bundle, directory):
+                monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+                for transport in transports:
+                    assert transport.send(Request("GET", new_url)).status_code == 200
+    finally:
+        for transport in transports:
+            transport.close()
