@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
 import requests.utils
 import urllib3.response
+import urllib3.util
 from requests.structures import CaseInsensitiveDict
 
 from azure_core_tracing.checks import check_seconds, type_name
@@ -187,10 +188,13 @@ def _tls_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
     version = environment.file_version(path)
     context = _TLS_CONTEXTS.get(version.stamp)
     if context is None:
+        # urllib3's context, as requests' connections use: TLS 1.2 at least, and a host name
+        # matched only against the subjectAltName, never the subject's common name.
+        context = urllib3.util.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
         if os.path.isdir(path):
-            context = ssl.create_default_context(capath=path)
+            context.load_verify_locations(capath=path)
         else:
-            context = ssl.create_default_context(cafile=path)
+            context.load_verify_locations(cafile=path)
         if version.settled:  # else made again on each call until it is
             if len(_TLS_CONTEXTS) >= 8:
                 _TLS_CONTEXTS.clear()
