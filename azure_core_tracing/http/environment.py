@@ -78,9 +78,10 @@ def settings_for(url: str) -> EnvironmentSettings:
     origin = _origin(url)
     found = known.origins.get(origin)
     if found is None:
-        proxies = requests.utils.get_environ_proxies(url)  # os.environ as it is now
-        found = _settings(url, proxies, known.ca_bundle)
-        if known.environ is not None and _agrees(url, known.decoded, proxies):
+        sent = _as_sent(url)  # NO_PROXY is matched against the IDNA host requests sends to
+        proxies = requests.utils.get_environ_proxies(sent)  # os.environ as it is now
+        found = _settings(sent, proxies, known.ca_bundle)
+        if known.environ is not None and _agrees(sent, known.decoded, proxies):
             if len(known.origins) >= _MAX_ORIGINS:
                 known.origins.clear()
             known.origins[origin] = found
@@ -103,7 +104,7 @@ def netrc_credentials(url: str) -> Optional[tuple[str, str]]:
         except (netrc.NetrcParseError, OSError):
             parsed = None  # requests skips a file it cannot read or parse
         known.netrc[:] = [(version.stamp, parsed)] if version.settled else []
-    host = _hostname(url)
+    host = _hostname(url)  # as requests looks it up: the URL as given, not as prepared
     if parsed is None or host is None:
         return None
     entry = parsed.authenticators(host)
@@ -243,6 +244,19 @@ def _stat_stamp(status: os.stat_result) -> tuple[int, ...]:
         status.st_ctime_ns,
         status.st_mode,
     )
+
+
+def _as_sent(url: str) -> str:
+    """``url`` as ``requests`` prepares it to send, its host IDNA-encoded; as it is if
+    ``requests`` refuses it (the transport then fails on its own)."""
+    if url.isascii():
+        return url
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(url, None)
+    except (requests.RequestException, ValueError):
+        return url
+    return prepared.url or url
 
 
 def _netloc(url: str) -> str:

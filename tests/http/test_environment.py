@@ -652,3 +652,30 @@ def test_files_kept_once_settled_are_read_again_when_rewritten_with_their_stat_k
     finally:
         for transport in transports:
             transport.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://bücher.example/x", "http://xn--bcher-kva.example/x", "http://BÜCHER.example/x"]
+)
+def test_an_idna_host_is_spelled_in_each_lookup_as_requests_spells_it(
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+) -> None:
+    """requests matches NO_PROXY against the prepared URL's host (IDNA) but looks the URL's
+    host up in the netrc file as it was given: each transport sends what requests sends."""
+    (clean_environment / ".netrc").write_text(
+        "machine xn--bcher-kva.example login idna password a\n"
+        "machine bücher.example login unicode password b\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HTTP_PROXY", proxy.url(""))  # bücher.example is reached through it
+    monkeypatch.setenv("NO_PROXY", "bücher.example")  # not the prepared host: still proxied
+    with requests.Session() as session:
+        session.get(url)
+    expected = _last(proxy).headers.get("authorization")
+    make_transport().send(Request("GET", url))
+    assert _last(proxy).headers.get("authorization") == expected
+    assert len(proxy.received) == 2
