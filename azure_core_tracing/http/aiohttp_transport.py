@@ -91,13 +91,20 @@ class AioHttpTransport(AsyncHttpTransport):
         total = None if context.deadline is None else max(connect, read)
         headers = request.header_dict()
         url = request.url
-        proxy = None
+        proxy = proxy_headers = None
         try:
             tls: Union[ssl.SSLContext, bool] = True
             if self._owns_session:  # the environment, read as requests reads it
                 found = environment.settings_for(url)
-                proxy = found.proxy  # aiohttp sends its user info as Proxy-Authorization
-                if url[:6].lower() == "https:":
+                secure = url[:6].lower() == "https:"
+                if found.proxy is not None:
+                    route = environment.proxy_route(found.proxy)
+                    proxy, authorization = route.url, route.authorization
+                    if authorization is not None and secure:  # on the CONNECT, as urllib3
+                        proxy_headers = {"Proxy-Authorization": authorization}
+                    elif authorization is not None:  # on the request, over the caller's own
+                        headers["Proxy-Authorization"] = authorization
+                if secure:
                     tls = _tls_context(found.ca_bundle)
                 if "Authorization" not in request.headers:
                     credentials = environment.netrc_credentials(
@@ -111,6 +118,7 @@ class AioHttpTransport(AsyncHttpTransport):
                 url,
                 headers=headers,
                 proxy=proxy,
+                proxy_headers=proxy_headers,
                 ssl=tls,
                 data=_body(request),
                 timeout=aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read),

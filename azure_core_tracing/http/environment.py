@@ -14,19 +14,23 @@ is asked every time.
 
 from __future__ import annotations
 
+import functools
 import netrc
 import os
 import stat
 import threading
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 import requests.auth
+import requests.exceptions
 import requests.utils
+import urllib3.exceptions
+import urllib3.util
 
 from azure_core_tracing.http import environ_rules
 
@@ -39,6 +43,8 @@ _KEEPS = getattr(requests.utils, "proxy_bypass", None) is getattr(
     urllib.request, "getproxies_environment", False
 )
 _ENVIRON_TYPE = type(os.environ)
+_PROXY_PORTS = {"http": 80, "https": 443}  # the schemes urllib3's ProxyManager speaks
+_prepend_scheme: Callable[[str, str], str] = requests.utils.prepend_scheme_if_needed
 # A file changed this recently may change again with its stat as it was: file system clocks
 # tick coarsely (a jiffy on Linux, 2 s on FAT), and a copy may put the times back.
 _SETTLE_NS = 3_000_000_000
@@ -48,8 +54,15 @@ class EnvironmentSettings(NamedTuple):
     """What the environment sets for one origin, as ``requests`` reads it."""
 
     proxies: dict[str, str]  # requests' get_environ_proxies: never change it
-    proxy: Optional[str]  # the one of those requests would use for this origin, with a scheme
+    proxy: Optional[str]  # the one of those requests would use for this origin (proxy_route)
     ca_bundle: Optional[str]  # REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE
+
+
+class ProxyRoute(NamedTuple):
+    """A proxy as ``requests`` reaches it."""
+
+    url: str  # scheme://host:port, as urllib3 connects to it: no user info, no path
+    authorization: Optional[str]  # the Proxy-Authorization requests sends; None: none
 
 
 class FileVersion(NamedTuple):
@@ -86,6 +99,35 @@ def settings_for(url: str) -> EnvironmentSettings:
                 known.origins.clear()
             known.origins[origin] = found
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def proxy_route(proxy: str) -> ProxyRoute:
+    """How ``requests`` reaches ``proxy`` (an ``EnvironmentSettings.proxy``): read by
+    requests' HTTPAdapter rules, ``http://`` put before a value with no scheme. Raises the
+    error ``requests`` raises where it refuses it: ``InvalidProxyURL`` (no host),
+    ``InvalidURL`` (unreadable, or neither http nor https), ``InvalidSchema`` (SOCKS, which
+    needs PySocks there and cannot be spoken here), ``UnicodeEncodeError`` (credentials that
+    are not Latin-1)."""
+    try:
+        spelled = _prepend_scheme(proxy, "http")
+        parsed = urllib3.util.parse_url(spelled)
+    except urllib3.exceptions.LocationValueError:  # its message repeats the URL, secrets too
+        raise requests.exceptions.InvalidURL("the proxy URL cannot be read") from None
+    if not parsed.host:
+        raise requests.exceptions.InvalidProxyURL(
+            "Please check proxy URL. It is malformed and could be missing the host."
+        )
+    scheme = (parsed.scheme or "http").lower()
+    if spelled.lower().startswith("socks"):
+        raise requests.exceptions.InvalidSchema(f"a SOCKS proxy ({scheme}) is not supported")
+    user, password = requests.utils.get_auth_from_url(spelled)  # before the scheme, as requests
+    authorization = basic_authorization(user, password) if user else None
+    if scheme not in _PROXY_PORTS:
+        raise requests.exceptions.InvalidURL(f"a proxy's scheme is http or https, not {scheme}")
+    port = _PROXY_PORTS[scheme] if parsed.port is None else parsed.port
+    url = urllib3.util.Url(scheme=scheme, host=parsed.host, port=port).url
+    return ProxyRoute(url, authorization)
 
 
 def netrc_credentials(url: str) -> Optional[tuple[str, str]]:
@@ -219,8 +261,6 @@ def _agrees(url: str, decoded: Mapping[str, str], proxies: dict[str, str]) -> bo
 
 def _settings(url: str, proxies: dict[str, str], ca_bundle: Optional[str]) -> EnvironmentSettings:
     proxy = requests.utils.select_proxy(url, proxies) if proxies else None
-    if proxy and "://" not in proxy:
-        proxy = f"http://{proxy}"  # as requests reads it
     return EnvironmentSettings(proxies, proxy or None, ca_bundle)
 
 

@@ -20,9 +20,12 @@ from typing import Any, Optional
 
 import pytest
 import requests
+import requests.adapters
+import requests.exceptions
 import requests.utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from urllib3.exceptions import LocationValueError
 
 from azure_core_tracing import Context
 from azure_core_tracing.http import (
@@ -34,7 +37,9 @@ from azure_core_tracing.http import (
 )
 from tests.http.transports import KINDS, Transport
 from tests.local_server import (
+    BackgroundServer,
     LocalServer,
+    QuietHandler,
     Received,
     Reply,
     self_signed_certificate,
@@ -354,8 +359,6 @@ def test_the_environment_is_read_exactly_as_requests_reads_it(
                 # The rules read from a copy agree, so the answer is kept.
                 assert environ_rules.environ_proxies(url, dict(os.environ)) == proxies
                 chosen = requests.utils.select_proxy(url, proxies)
-                if chosen and "://" not in chosen:
-                    chosen = "http://" + chosen
                 assert found.proxy == (chosen or None)
                 for verify in (True, None, False, "/own/bundle.pem"):
                     assert ours.session.merge_environment_settings(
@@ -679,3 +682,128 @@ def test_an_idna_host_is_spelled_in_each_lookup_as_requests_spells_it(
     make_transport().send(Request("GET", url))
     assert _last(proxy).headers.get("authorization") == expected
     assert len(proxy.received) == 2
+
+
+class _RecordingProxy(BackgroundServer):
+    """A forward proxy that records what reaches it: it answers a request with 200 and
+    refuses a CONNECT with 407, so no tunnel is ever opened."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, Optional[str]]] = []
+        received = self.received
+
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                received.append((self.command, self.headers.get("Proxy-Authorization")))
+                status = 407 if self.command == "CONNECT" else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_CONNECT = do_GET  # noqa: N815
+
+        super().__init__(Handler)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "target"),
+    [
+        ("HTTP_PROXY", "http://u%3Ax:p@{address}", "http"),  # a ':' in the user name
+        ("HTTP_PROXY", "http://:pw@{address}", "http"),  # no user name: no credentials
+        ("HTTP_PROXY", "http://user:p%C3%A4ss@{address}", "http"),  # Latin-1 once decoded
+        ("http_proxy", "socks5h://{address}", "http"),
+        ("ALL_PROXY", "socks4://user:pw@{address}", "http"),
+        ("all_proxy", "HTTP://user:pw@{address}", "http"),
+        ("Http_Proxy", "{address}/some/path?q", "http"),
+        ("ALL_PROXY", "ftp://{address}", "https"),
+    ],
+)
+def test_every_proxy_variable_and_scheme_is_read_and_refused_as_requests_does(
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    target: str,
+) -> None:
+    """Lower, upper and mixed case names, ALL_PROXY, every SOCKS scheme and credentials
+    requests decodes (or cannot send): the proxy is reached, or refused, the same way by both
+    transports, with the same Proxy-Authorization, on the request or on the CONNECT."""
+    outcomes = []
+    with _RecordingProxy() as proxy:
+        address = proxy.url("").split("://")[1]
+        monkeypatch.setenv(name, value.format(address=address))
+        url = f"{target}://127.0.0.1:9/x"  # nothing listens there: only the proxy answers
+        for kind in KINDS:
+            transport = Transport(kind)
+            try:
+                result: object = transport.send(Request("GET", url)).status_code
+            except TransportError as error:
+                result = type(error).__name__
+            finally:
+                transport.close()
+            outcomes.append((result, list(proxy.received)))
+            proxy.received.clear()
+    assert outcomes[1] == outcomes[0]
+
+
+def _requests_route(proxy: str) -> object:
+    """What requests' HTTPAdapter makes of ``proxy`` for an http URL: the proxy it connects
+    to and the Proxy-Authorization it sends, or the type of the error it raises. Nothing is
+    sent: the adapter only picks its connection pool."""
+    adapter = requests.adapters.HTTPAdapter()
+    request = requests.Request("GET", "http://example.com/").prepare()
+    try:
+        pool: Any = adapter.get_connection_with_tls_context(request, True, {"http": proxy})
+    except LocationValueError:  # requests' send reports it as InvalidURL
+        return requests.exceptions.InvalidURL
+    except Exception as error:
+        return type(error)
+    finally:
+        adapter.close()
+    origin = pool.proxy
+    authorization = pool.proxy_headers.get("Proxy-Authorization")
+    return (f"{origin.scheme}://{origin.host}:{origin.port}", authorization)
+
+
+def _our_route(proxy: str) -> object:
+    try:
+        route = environment.proxy_route(proxy)
+    except Exception as error:
+        return type(error)
+    return (route.url, route.authorization)
+
+
+_PROXY_URLS = st.builds(
+    "{}{}{}{}{}".format,
+    st.sampled_from(["", "http://", "HTTP://", "https://", "ftp://", "//", "localhost:", "x:"]),
+    st.sampled_from(
+        [
+            "",
+            "user@",
+            "user:@",
+            ":pw@",
+            "u%40x:p%3Ay@",
+            "u%3Ax:p@",
+            "üser:pw@",
+            "a:p%C3%A4@",
+            "%FC:x@",
+        ]
+    ),
+    st.sampled_from(["127.0.0.1", "proxy.example", "Proxy.Example", "[::1]", "bücher.example", ""]),
+    st.sampled_from(["", ":3128", ":0", ":99999", ":x", ":"]),
+    st.sampled_from(["", "/", "/path?q#f", "  ", "\t", "#"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(proxy=_PROXY_URLS)
+def test_a_proxy_url_is_read_as_requests_http_adapter_reads_it(proxy: str) -> None:
+    """The proxy and credentials requests connects with, or the error it raises, for every
+    spelling drawn (SOCKS apart: requests speaks it with PySocks, the async transport never)."""
+    assert _our_route(proxy) == _requests_route(proxy)
+
+
+@pytest.mark.parametrize("scheme", ["socks4", "socks4a", "socks5", "socks5h", "SOCKS5"])
+def test_a_socks_proxy_is_refused_with_requests_error_for_it(scheme: str) -> None:
+    with pytest.raises(requests.exceptions.InvalidSchema):
+        environment.proxy_route(f"{scheme}://user:pw@127.0.0.1:1080")
