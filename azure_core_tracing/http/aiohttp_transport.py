@@ -181,7 +181,17 @@ class AioHttpTransport(AsyncHttpTransport):
         aiohttp = self._aiohttp
         if isinstance(error, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
             return transport_failure(request, error, "timeout")
-        if isinstance(error, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
+        # requests reports a failed TLS set-up (a CA bundle OpenSSL cannot load, too) and a
+        # proxy that refuses the tunnel as ConnectionErrors (SSLError, ProxyError).
+        if isinstance(
+            error,
+            (
+                aiohttp.ClientConnectionError,
+                aiohttp.ClientPayloadError,
+                aiohttp.ClientHttpProxyError,
+                ssl.SSLError,
+            ),
+        ):
             return transport_failure(request, error, "connection")
         return transport_failure(request, error, "other")
 
@@ -199,10 +209,15 @@ def _tls_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
         # urllib3's context, as requests' connections use: TLS 1.2 at least, and a host name
         # matched only against the subjectAltName, never the subject's common name.
         context = urllib3.util.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-        if os.path.isdir(path):
-            context.load_verify_locations(capath=path)
-        else:
-            context.load_verify_locations(cafile=path)
+        try:
+            if os.path.isdir(path):
+                context.load_verify_locations(capath=path)
+            else:
+                context.load_verify_locations(cafile=path)
+        except ssl.SSLError:
+            raise
+        except OSError as error:  # as urllib3: a bundle that cannot be read fails the TLS set-up
+            raise ssl.SSLError(error.errno, error.strerror) from error
         if version.settled:  # else made again on each call until it is
             if len(_TLS_CONTEXTS) >= 8:
                 _TLS_CONTEXTS.clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -711,6 +712,10 @@ class _RecordingProxy(BackgroundServer):
         ("HTTP_PROXY", "http://u%3Ax:p@{address}", "http"),  # a ':' in the user name
         ("HTTP_PROXY", "http://:pw@{address}", "http"),  # no user name: no credentials
         ("HTTP_PROXY", "http://user:p%C3%A4ss@{address}", "http"),  # Latin-1 once decoded
+        ("HTTPS_PROXY", "http://u%40x:p%3Ay@{address}", "https"),  # on the CONNECT
+        ("HTTPS_PROXY", "http://:pw@{address}", "https"),
+        ("https_proxy", "http://üser:pw@{address}", "https"),
+        ("all_proxy", "//user:pw@{address}", "https"),
         ("http_proxy", "socks5h://{address}", "http"),
         ("ALL_PROXY", "socks4://user:pw@{address}", "http"),
         ("all_proxy", "HTTP://user:pw@{address}", "http"),
@@ -807,3 +812,49 @@ def test_a_proxy_url_is_read_as_requests_http_adapter_reads_it(proxy: str) -> No
 def test_a_socks_proxy_is_refused_with_requests_error_for_it(scheme: str) -> None:
     with pytest.raises(requests.exceptions.InvalidSchema):
         environment.proxy_route(f"{scheme}://user:pw@127.0.0.1:1080")
+
+
+def _unix_socket(path: Path) -> contextlib.AbstractContextManager[Any]:
+    """A path that exists but cannot be opened as a file: a bound UNIX socket."""
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    return contextlib.closing(sock)
+
+
+@pytest.mark.parametrize(
+    "bundle", ["empty", "unreadable", "missing", "empty directory", "another CA"]
+)
+def test_a_ca_bundle_that_fails_fails_with_the_same_error_type_in_both_transports(
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    bundle: str,
+) -> None:
+    """requests reports a bundle OpenSSL cannot load or read, or one without the server's CA,
+    as an SSLError (a ConnectionError), and one that does not exist as an OSError."""
+    cert, key = self_signed_certificate(tmp_path)
+    (tmp_path / "other").mkdir()
+    other, _ = self_signed_certificate(tmp_path / "other")
+    path = tmp_path / "bundle"
+    with contextlib.ExitStack() as stack:
+        if bundle == "empty":
+            path.write_text("")
+        elif bundle == "unreadable":
+            stack.enter_context(_unix_socket(path))
+        elif bundle == "empty directory":
+            path.mkdir()
+        elif bundle == "another CA":
+            path = other
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(path))
+        tls = stack.enter_context(LocalServer(tls_server_context(cert, key)))
+        url = tls.script("/x", Reply(200))
+        kinds: list[type[BaseException]] = []
+        for kind in KINDS:
+            transport = Transport(kind)
+            try:
+                with pytest.raises(TransportError) as raised:
+                    transport.send(Request("GET", url))
+                kinds.append(type(raised.value))
+            finally:
+                transport.close()
+    assert kinds[1] is kinds[0]
