@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import netrc
+import operator
 import os
 import stat
 import threading
@@ -179,9 +180,10 @@ def file_version(path: str) -> FileVersion:
     rewritten in place with its size and times put back is a new version. Raises ``OSError``
     if ``path`` cannot be read."""
     status = os.stat(path)
-    stamps: list[tuple[object, ...]] = [(path, *_stat_stamp(status))]
+    stamp: tuple[object, ...] = (path, *_stat_stamp(status))
     newest = status.st_ctime_ns
     if stat.S_ISDIR(status.st_mode):
+        stamps = [stamp]
         with os.scandir(path) as entries:
             for entry in entries:
                 try:
@@ -191,7 +193,8 @@ def file_version(path: str) -> FileVersion:
                 stamps.append((entry.name, *_stat_stamp(inside)))
                 newest = max(newest, inside.st_ctime_ns)
         stamps.sort(key=repr)
-    return FileVersion(tuple(stamps), newest < time.time_ns() - _SETTLE_NS)
+        stamp = tuple(stamps)
+    return FileVersion(stamp, newest < time.time_ns() - _SETTLE_NS)
 
 
 def basic_authorization(user: str, password: str) -> str:
@@ -274,16 +277,10 @@ def _netrc_file(paths: tuple[str, ...]) -> tuple[Optional[str], Optional[FileVer
     return None, None
 
 
-def _stat_stamp(status: os.stat_result) -> tuple[int, ...]:
-    # The change time cannot be put back (os.utime sets it to now), unlike the modification time.
-    return (
-        status.st_dev,
-        status.st_ino,
-        status.st_size,
-        status.st_mtime_ns,
-        status.st_ctime_ns,
-        status.st_mode,
-    )
+# The change time cannot be put back (os.utime sets it to now), unlike the modification time.
+_stat_stamp = operator.attrgetter(
+    "st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns", "st_mode"
+)
 
 
 def _as_sent(url: str) -> str:
