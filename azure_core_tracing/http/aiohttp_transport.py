@@ -57,10 +57,11 @@ class AioHttpTransport(AsyncHttpTransport):
     any other returned as it is; every failure a ``TransportError`` of the same kind, holding
     no secret of the URL, whose cause is a redacted copy. The session it makes reads the
     environment as ``requests`` does, not as aiohttp's ``trust_env`` would: the same proxy
-    (``NO_PROXY`` CIDRs included), the same CA bundle (``REQUESTS_CA_BUNDLE``, else certifi's),
-    the same netrc and URL credentials, none of which replaces a request's own
-    ``Authorization`` header. A session you pass is used as it is configured. A transport
-    belongs to the event loop it first sends in: use one per loop.
+    (``NO_PROXY`` CIDRs included), reached and refused as requests' ``HTTPAdapter`` does (a
+    SOCKS proxy is refused), the same CA bundle (``REQUESTS_CA_BUNDLE``, else certifi's) in a
+    TLS context made as urllib3 makes it, the same netrc and URL credentials, none of which
+    replaces a request's own ``Authorization`` header. A session you pass is used as it is
+    configured. A transport belongs to the event loop it first sends in: use one per loop.
     """
 
     def __init__(
