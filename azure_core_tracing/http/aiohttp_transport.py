@@ -7,6 +7,7 @@ imported, so the core stays importable without it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
 import ssl
@@ -31,6 +32,7 @@ from azure_core_tracing.http.transport import (
 
 if TYPE_CHECKING:
     import aiohttp
+    import yarl
 
 _STREAM_CHUNK_SIZE = 64 * 1024
 _NO_CONTENT_TYPE = ("Content-Type",)
@@ -92,7 +94,8 @@ class AioHttpTransport(AsyncHttpTransport):
         total = None if context.deadline is None else max(connect, read)
         headers = request.header_dict()
         url = request.url
-        proxy = proxy_headers = None
+        proxy: Optional[yarl.URL] = None
+        proxy_headers = None
         try:
             tls: Union[ssl.SSLContext, bool] = True
             if self._owns_session:  # the environment, read as requests reads it
@@ -100,7 +103,7 @@ class AioHttpTransport(AsyncHttpTransport):
                 secure = url[:6].lower() == "https:"
                 if found.proxy is not None:
                     route = environment.proxy_route(found.proxy)
-                    proxy, authorization = route.url, route.authorization
+                    proxy, authorization = _proxy_url(route), route.authorization
                     if authorization is not None and secure:  # on the CONNECT, as urllib3
                         proxy_headers = {"Proxy-Authorization": authorization}
                     elif authorization is not None:  # on the request, over the caller's own
@@ -195,6 +198,15 @@ class AioHttpTransport(AsyncHttpTransport):
         ):
             return transport_failure(request, error, "connection")
         return transport_failure(request, error, "other")
+
+
+@functools.lru_cache(maxsize=64)
+def _proxy_url(route: environment.ProxyRoute) -> yarl.URL:
+    """The proxy's URL built from urllib3's reading, not parsed again: aiohttp connects where
+    urllib3 would, and a host yarl would not parse fails to resolve, as it does in requests."""
+    import yarl  # noqa: PLC0415 - aiohttp's own dependency, imported with it
+
+    return yarl.URL.build(scheme=route.scheme, host=route.host, port=route.port, encoded=True)
 
 
 _TLS_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] = {}

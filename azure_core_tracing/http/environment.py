@@ -60,9 +60,11 @@ class EnvironmentSettings(NamedTuple):
 
 
 class ProxyRoute(NamedTuple):
-    """A proxy as ``requests`` reaches it."""
+    """A proxy as ``requests`` reaches it: where urllib3 connects, and what it sends there."""
 
-    url: str  # scheme://host:port, as urllib3 connects to it: no user info, no path
+    scheme: str  # http or https
+    host: str  # as urllib3 reads it: lower case, IDNA, an IPv6 address in brackets
+    port: int  # urllib3's default for the scheme where the URL gives none
     authorization: Optional[str]  # the Proxy-Authorization requests sends; None: none
 
 
@@ -127,8 +129,7 @@ def proxy_route(proxy: str) -> ProxyRoute:
     if scheme not in _PROXY_PORTS:
         raise requests.exceptions.InvalidURL(f"a proxy's scheme is http or https, not {scheme}")
     port = _PROXY_PORTS[scheme] if parsed.port is None else parsed.port
-    url = urllib3.util.Url(scheme=scheme, host=parsed.host, port=port).url
-    return ProxyRoute(url, authorization)
+    return ProxyRoute(scheme, parsed.host, port, authorization)
 
 
 def netrc_credentials(url: str) -> Optional[tuple[str, str]]:

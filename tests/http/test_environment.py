@@ -720,6 +720,7 @@ class _RecordingProxy(BackgroundServer):
         ("ALL_PROXY", "socks4://user:pw@{address}", "http"),
         ("all_proxy", "HTTP://user:pw@{address}", "http"),
         ("Http_Proxy", "{address}/some/path?q", "http"),
+        ("HTTP_PROXY", "http://[::1]:{port}", "http"),  # nothing there: refused, by IPv6
         ("ALL_PROXY", "ftp://{address}", "https"),
     ],
 )
@@ -736,7 +737,7 @@ def test_every_proxy_variable_and_scheme_is_read_and_refused_as_requests_does(
     outcomes = []
     with _RecordingProxy() as proxy:
         address = proxy.url("").split("://")[1]
-        monkeypatch.setenv(name, value.format(address=address))
+        monkeypatch.setenv(name, value.format(address=address, port=address.split(":")[1]))
         url = f"{target}://127.0.0.1:9/x"  # nothing listens there: only the proxy answers
         for kind in KINDS:
             transport = Transport(kind)
@@ -767,7 +768,7 @@ def _requests_route(proxy: str) -> object:
         adapter.close()
     origin = pool.proxy
     authorization = pool.proxy_headers.get("Proxy-Authorization")
-    return (f"{origin.scheme}://{origin.host}:{origin.port}", authorization)
+    return (origin.scheme, origin.host, origin.port, authorization)
 
 
 def _our_route(proxy: str) -> object:
@@ -775,7 +776,7 @@ def _our_route(proxy: str) -> object:
         route = environment.proxy_route(proxy)
     except Exception as error:
         return type(error)
-    return (route.url, route.authorization)
+    return tuple(route)
 
 
 _PROXY_URLS = st.builds(
