@@ -9,13 +9,20 @@ to that copy, and can be kept for as long as ``os.environ`` compares equal to it
 from __future__ import annotations
 
 import os
+import re
 import socket
 import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Optional
 from urllib.parse import urlparse
 
+import requests
 import requests.utils
+
+# requests 2.34 matches a NO_PROXY name on a label boundary (".example.com" and "example.com"
+# match example.com and its subdomains, not notexample.com); earlier ones by suffix alone.
+_VERSION = re.match(r"(\d+)\.(\d+)", requests.__version__)
+_BY_LABEL = _VERSION is not None and (int(_VERSION[1]), int(_VERSION[2])) >= (2, 34)
 
 # urllib's NO_PROXY rules, given the proxies to read them from (left out of typeshed).
 _proxy_bypass_environment: Callable[[str, dict[str, str]], object] = (
@@ -88,16 +95,22 @@ def _bypassed(url: str, environ: Mapping[str, str], proxies: dict[str, str]) -> 
                     return True
         else:
             with_port = f"{hostname}:{parsed.port}" if parsed.port else hostname
-            for entry in entries:
-                bare = entry.lstrip(".")
-                if bare in (hostname, with_port):
-                    return True
-                if hostname.endswith("." + bare) or with_port.endswith("." + bare):
-                    return True
+            if any(_matches(entry, hostname, with_port) for entry in entries):
+                return True
     try:
         return bool(_proxy_bypass_environment(hostname, proxies))
     except (TypeError, socket.gaierror):
         return False
+
+
+def _matches(entry: str, hostname: str, with_port: str) -> bool:
+    """Whether a ``NO_PROXY`` name matches a host (with its port, or without), by requests'
+    rule: on a label boundary since 2.34, by suffix alone before."""
+    if not _BY_LABEL:
+        return hostname.endswith(entry) or with_port.endswith(entry)
+    bare = entry.lstrip(".")
+    suffix = "." + bare
+    return bare in (hostname, with_port) or hostname.endswith(suffix) or with_port.endswith(suffix)
 
 
 def _expanded(location: str, environ: Mapping[str, str]) -> str:
