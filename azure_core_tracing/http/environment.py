@@ -67,6 +67,10 @@ class ProxyRoute(NamedTuple):
     port: int  # urllib3's default for the scheme where the URL gives none
     authorization: Optional[str]  # the Proxy-Authorization requests sends; None: none
 
+    def __repr__(self) -> str:  # the credentials stay out of any log or traceback
+        hidden = None if self.authorization is None else "<hidden>"
+        return f"ProxyRoute({self.scheme!r}, {self.host!r}, {self.port!r}, {hidden})"
+
 
 class FileVersion(NamedTuple):
     """What ``os.stat`` says of a file (and of each file in it, for a directory)."""

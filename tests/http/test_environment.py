@@ -859,3 +859,10 @@ def test_a_ca_bundle_that_fails_fails_with_the_same_error_type_in_both_transport
             finally:
                 transport.close()
     assert kinds[1] is kinds[0]
+
+
+def test_a_proxy_route_never_shows_its_credentials() -> None:
+    route = environment.proxy_route("http://user:s3cret@proxy.example:3128")
+    assert route.authorization == _basic("user", "s3cret")
+    assert _basic("user", "s3cret") not in repr(route)
+    assert "s3cret" not in repr(route)
