@@ -184,22 +184,7 @@ def file_version(path: str) -> FileVersion:
     hashed CA directory: OpenSSL reads its files on demand, following links), so a file
     rewritten in place with its size and times put back is a new version. Raises ``OSError``
     if ``path`` cannot be read."""
-    status = os.stat(path)
-    stamp: tuple[object, ...] = (path, *_stat_stamp(status))
-    newest = status.st_ctime_ns
-    if stat.S_ISDIR(status.st_mode):
-        stamps = [stamp]
-        with os.scandir(path) as entries:
-            for entry in entries:
-                try:
-                    inside = entry.stat()
-                except OSError:
-                    continue  # a dangling link: OpenSSL skips it too
-                stamps.append((entry.name, *_stat_stamp(inside)))
-                newest = max(newest, inside.st_ctime_ns)
-        stamps.sort(key=repr)
-        stamp = tuple(stamps)
-    return FileVersion(stamp, newest < time.time_ns() - _SETTLE_NS)
+    return _version(path, os.stat(path))
 
 
 def basic_authorization(user: str, password: str) -> str:
@@ -276,10 +261,29 @@ def _netrc_file(paths: tuple[str, ...]) -> tuple[Optional[str], Optional[FileVer
     """The first of ``paths`` that exists (requests' choice) and its version."""
     for path in paths:
         try:
-            return path, file_version(path)
+            status = os.stat(path)
         except (OSError, ValueError):
             continue
+        return path, _version(path, status)
     return None, None
+
+
+def _version(path: str, status: os.stat_result) -> FileVersion:
+    stamp: tuple[object, ...] = (path, *_stat_stamp(status))
+    newest = status.st_ctime_ns
+    if stat.S_ISDIR(status.st_mode):
+        stamps = [stamp]
+        with os.scandir(path) as entries:
+            for entry in entries:
+                try:
+                    inside = entry.stat()
+                except OSError:
+                    continue  # a dangling link: OpenSSL skips it too
+                stamps.append((entry.name, *_stat_stamp(inside)))
+                newest = max(newest, inside.st_ctime_ns)
+        stamps.sort(key=repr)
+        stamp = tuple(stamps)
+    return FileVersion(stamp, newest < time.time_ns() - _SETTLE_NS)
 
 
 # The change time cannot be put back (os.utime sets it to now), unlike the modification time.
