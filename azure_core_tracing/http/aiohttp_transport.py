@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
-import os
 import ssl
+import stat
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
@@ -210,32 +210,67 @@ def _proxy_url(route: environment.ProxyRoute) -> yarl.URL:
 
 
 _TLS_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] = {}
+_CA_DIRECTORIES: dict[str, ssl.SSLContext] = {}
 
 
 def _tls_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
     """A context trusting ``ca_bundle`` (a file or a directory), else certifi's bundle, as
-    ``requests`` does; made again when the file, or a file in the directory, changes."""
+    ``requests`` does: a file's made again when the file changes; a directory is read
+    afresh by every new connection, as urllib3's connections read it."""
     path = ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH
-    version = environment.file_version(path)
+    version = environment.file_version(path)  # a path that does not exist: OSError, as requests
+    if stat.S_ISDIR(version.mode):
+        trust = _CA_DIRECTORIES.get(path)
+        if trust is None:
+            trust = _CA_DIRECTORIES[path] = _DirectoryTrust(path)
+        return trust
     context = _TLS_CONTEXTS.get(version.stamp)
     if context is None:
-        # urllib3's context, as requests' connections use: TLS 1.2 at least, and a host name
-        # matched only against the subjectAltName, never the subject's common name.
-        context = urllib3.util.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-        try:
-            if os.path.isdir(path):
-                context.load_verify_locations(capath=path)
-            else:
-                context.load_verify_locations(cafile=path)
-        except ssl.SSLError:
-            raise
-        except OSError as error:  # as urllib3: a bundle that cannot be read fails the TLS set-up
-            raise ssl.SSLError(error.errno, error.strerror) from error
+        context = _urllib3_context(cafile=path)
         if version.settled:  # else made again on each call until it is
             if len(_TLS_CONTEXTS) >= 8:
                 _TLS_CONTEXTS.clear()
             _TLS_CONTEXTS[version.stamp] = context
     return context
+
+
+def _urllib3_context(cafile: Optional[str] = None, capath: Optional[str] = None) -> ssl.SSLContext:
+    """urllib3's context, as requests' connections use: TLS 1.2 at least, a host name matched
+    only against the subjectAltName, never the subject's common name."""
+    context = urllib3.util.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    try:
+        context.load_verify_locations(cafile=cafile, capath=capath)
+    except ssl.SSLError:
+        raise
+    except OSError as error:  # as urllib3: a bundle that cannot be read fails the TLS set-up
+        raise ssl.SSLError(error.errno, error.strerror) from error
+    return context
+
+
+class _DirectoryTrust(ssl.SSLContext):
+    """Stands for a CA directory in aiohttp's pool, whose connections are keyed by their
+    context: one per path, as urllib3 pools by path. OpenSSL keeps a certificate it has read
+    from the directory, so each new connection is given a context of its own, made as it
+    opens: it reads the directory as it is then, as urllib3's connections do, and a pooled
+    connection keeps the trust it was opened with, as there."""
+
+    path: str
+
+    def __new__(cls, path: str) -> _DirectoryTrust:
+        made = super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+        made.path = path
+        return made
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: Optional[Union[str, bytes]] = None,
+        session: Optional[ssl.SSLSession] = None,
+    ) -> ssl.SSLObject:
+        context = _urllib3_context(capath=self.path)
+        return context.wrap_bio(incoming, outgoing, server_side, server_hostname, session)
 
 
 def _body(request: Request) -> Union[bytes, io.IOBase, AsyncIterator[bytes], None]:

@@ -18,7 +18,6 @@ import functools
 import netrc
 import operator
 import os
-import stat
 import threading
 import time
 import urllib.request
@@ -73,10 +72,11 @@ class ProxyRoute(NamedTuple):
 
 
 class FileVersion(NamedTuple):
-    """What ``os.stat`` says of a file (and of each file in it, for a directory)."""
+    """What ``os.stat`` says of a file."""
 
     stamp: tuple[object, ...]  # differs whenever the content may differ
     settled: bool  # unchanged for long enough that a later change must change the stamp
+    mode: int  # st_mode: a directory's stamp does not follow the files in it
 
 
 class _Known(NamedTuple):
@@ -180,10 +180,9 @@ def without_user_info(url: str) -> str:
 
 
 def file_version(path: str) -> FileVersion:
-    """The version of the file at ``path``, or of the directory and every file in it (a
-    hashed CA directory: OpenSSL reads its files on demand, following links), so a file
-    rewritten in place with its size and times put back is a new version. Raises ``OSError``
-    if ``path`` cannot be read."""
+    """The version of the file at ``path`` (following links), so a file rewritten in place
+    with its size and times put back is a new version. Raises ``OSError`` if ``path`` cannot
+    be read."""
     return _version(path, os.stat(path))
 
 
@@ -269,21 +268,9 @@ def _netrc_file(paths: tuple[str, ...]) -> tuple[Optional[str], Optional[FileVer
 
 
 def _version(path: str, status: os.stat_result) -> FileVersion:
-    stamp: tuple[object, ...] = (path, *_stat_stamp(status))
-    newest = status.st_ctime_ns
-    if stat.S_ISDIR(status.st_mode):
-        stamps = [stamp]
-        with os.scandir(path) as entries:
-            for entry in entries:
-                try:
-                    inside = entry.stat()
-                except OSError:
-                    continue  # a dangling link: OpenSSL skips it too
-                stamps.append((entry.name, *_stat_stamp(inside)))
-                newest = max(newest, inside.st_ctime_ns)
-        stamps.sort(key=repr)
-        stamp = tuple(stamps)
-    return FileVersion(stamp, newest < time.time_ns() - _SETTLE_NS)
+    stamp = (path, *_stat_stamp(status))
+    settled = status.st_ctime_ns < time.time_ns() - _SETTLE_NS
+    return FileVersion(stamp, settled, status.st_mode)
 
 
 # The change time cannot be put back (os.utime sets it to now), unlike the modification time.

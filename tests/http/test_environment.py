@@ -585,7 +585,7 @@ def _until_settled(*paths: Path) -> None:
         time.sleep(0.1)
 
 
-def test_a_file_version_changes_with_the_content_of_a_file_or_of_a_linked_file_in_a_directory(
+def test_a_file_version_changes_with_the_content_of_a_file_or_of_the_file_a_link_names(
     tmp_path: Path,
 ) -> None:
     file = tmp_path / "bundle.pem"
@@ -594,14 +594,34 @@ def test_a_file_version_changes_with_the_content_of_a_file_or_of_a_linked_file_i
     assert not first.settled  # just written: a change within the same clock tick could hide
     _rewrite_in_place(file, b"other")  # same inode, size and modification time
     assert environment.file_version(str(file)).stamp != first.stamp
-    directory = tmp_path / "ca"
-    directory.mkdir()
-    (directory / "abcd1234.0").symlink_to(file)  # as c_rehash links them
-    before = environment.file_version(str(directory))
+    link = tmp_path / "link.pem"
+    link.symlink_to(file)
+    before = environment.file_version(str(link))
     _rewrite_in_place(file, b"third")
-    assert environment.file_version(str(directory)).stamp != before.stamp
+    assert environment.file_version(str(link)).stamp != before.stamp
     with pytest.raises(OSError):
         environment.file_version(str(tmp_path / "missing"))
+
+
+def test_connections_are_pooled_while_the_ca_bundle_is_a_directory(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A CA directory is read by each new connection, as urllib3 reads it, not on every call:
+    a second request reuses the first one's connection."""
+    cert, key = self_signed_certificate(tmp_path)
+    directory = tmp_path / "ca"
+    directory.mkdir()
+    (directory / f"{_subject_hash(cert)}.0").symlink_to(cert)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(directory))
+    transport = make_transport()
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        url = tls.script("/x", Reply(200))
+        for _ in range(3):
+            assert transport.send(Request("GET", url)).status_code == 200
+        assert len({received.client_port for received in tls.received}) == 1
 
 
 def test_files_kept_once_settled_are_read_again_when_rewritten_with_their_stat_kept(
