@@ -7,14 +7,16 @@ imported, so the core stays importable without it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
-import os
 import ssl
+import stat
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
 import requests.utils
 import urllib3.response
+import urllib3.util
 from requests.structures import CaseInsensitiveDict
 
 from azure_core_tracing.checks import check_seconds, type_name
@@ -30,6 +32,7 @@ from azure_core_tracing.http.transport import (
 
 if TYPE_CHECKING:
     import aiohttp
+    import yarl
 
 _STREAM_CHUNK_SIZE = 64 * 1024
 _NO_CONTENT_TYPE = ("Content-Type",)
@@ -56,10 +59,11 @@ class AioHttpTransport(AsyncHttpTransport):
     any other returned as it is; every failure a ``TransportError`` of the same kind, holding
     no secret of the URL, whose cause is a redacted copy. The session it makes reads the
     environment as ``requests`` does, not as aiohttp's ``trust_env`` would: the same proxy
-    (``NO_PROXY`` CIDRs included), the same CA bundle (``REQUESTS_CA_BUNDLE``, else certifi's),
-    the same netrc and URL credentials, none of which replaces a request's own
-    ``Authorization`` header. A session you pass is used as it is configured. A transport
-    belongs to the event loop it first sends in: use one per loop.
+    (``NO_PROXY`` CIDRs included), reached and refused as requests' ``HTTPAdapter`` does (a
+    SOCKS proxy is refused), the same CA bundle (``REQUESTS_CA_BUNDLE``, else certifi's) in a
+    TLS context made as urllib3 makes it, the same netrc and URL credentials, none of which
+    replaces a request's own ``Authorization`` header. A session you pass is used as it is
+    configured. A transport belongs to the event loop it first sends in: use one per loop.
     """
 
     def __init__(
@@ -90,13 +94,21 @@ class AioHttpTransport(AsyncHttpTransport):
         total = None if context.deadline is None else max(connect, read)
         headers = request.header_dict()
         url = request.url
-        proxy = None
+        proxy: Optional[yarl.URL] = None
+        proxy_headers = None
         try:
             tls: Union[ssl.SSLContext, bool] = True
             if self._owns_session:  # the environment, read as requests reads it
                 found = environment.settings_for(url)
-                proxy = found.proxy  # aiohttp sends its user info as Proxy-Authorization
-                if url[:6].lower() == "https:":
+                secure = url[:6].lower() == "https:"
+                if found.proxy is not None:
+                    route = environment.proxy_route(found.proxy)
+                    proxy, authorization = _proxy_url(route), route.authorization
+                    if authorization is not None and secure:  # on the CONNECT, as urllib3
+                        proxy_headers = {"Proxy-Authorization": authorization}
+                    elif authorization is not None:  # on the request, over the caller's own
+                        headers["Proxy-Authorization"] = authorization
+                if secure:
                     tls = _tls_context(found.ca_bundle)
                 if "Authorization" not in request.headers:
                     credentials = environment.netrc_credentials(
@@ -110,6 +122,7 @@ class AioHttpTransport(AsyncHttpTransport):
                 url,
                 headers=headers,
                 proxy=proxy,
+                proxy_headers=proxy_headers,
                 ssl=tls,
                 data=_body(request),
                 timeout=aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read),
@@ -172,30 +185,92 @@ class AioHttpTransport(AsyncHttpTransport):
         aiohttp = self._aiohttp
         if isinstance(error, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
             return transport_failure(request, error, "timeout")
-        if isinstance(error, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
+        # requests reports a failed TLS set-up (a CA bundle OpenSSL cannot load, too) and a
+        # proxy that refuses the tunnel as ConnectionErrors (SSLError, ProxyError).
+        if isinstance(
+            error,
+            (
+                aiohttp.ClientConnectionError,
+                aiohttp.ClientPayloadError,
+                aiohttp.ClientHttpProxyError,
+                ssl.SSLError,
+            ),
+        ):
             return transport_failure(request, error, "connection")
         return transport_failure(request, error, "other")
 
 
-_TLS_CONTEXTS: dict[tuple[str, int, int, int], ssl.SSLContext] = {}
+@functools.lru_cache(maxsize=64)
+def _proxy_url(route: environment.ProxyRoute) -> yarl.URL:
+    """The proxy's URL built from urllib3's reading, not parsed again: aiohttp connects where
+    urllib3 would, and a host yarl would not parse fails to resolve, as it does in requests."""
+    import yarl  # noqa: PLC0415 - aiohttp's own dependency, imported with it
+
+    return yarl.URL.build(scheme=route.scheme, host=route.host, port=route.port, encoded=True)
+
+
+_TLS_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] = {}
+_CA_DIRECTORIES: dict[str, ssl.SSLContext] = {}
 
 
 def _tls_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
     """A context trusting ``ca_bundle`` (a file or a directory), else certifi's bundle, as
-    ``requests`` does; made again when the file changes."""
+    ``requests`` does: a file's made again when the file changes; a directory is read
+    afresh by every new connection, as urllib3's connections read it."""
     path = ca_bundle or requests.utils.DEFAULT_CA_BUNDLE_PATH
-    status = os.stat(path)
-    key = (path, status.st_ino, status.st_mtime_ns, status.st_size)
-    context = _TLS_CONTEXTS.get(key)
+    version = environment.file_version(path)  # a path that does not exist: OSError, as requests
+    if stat.S_ISDIR(version.mode):
+        trust = _CA_DIRECTORIES.get(path)
+        if trust is None:
+            trust = _CA_DIRECTORIES[path] = _DirectoryTrust(path)
+        return trust
+    context = _TLS_CONTEXTS.get(version.stamp)
     if context is None:
-        if os.path.isdir(path):
-            context = ssl.create_default_context(capath=path)
-        else:
-            context = ssl.create_default_context(cafile=path)
-        if len(_TLS_CONTEXTS) >= 8:
-            _TLS_CONTEXTS.clear()
-        _TLS_CONTEXTS[key] = context
+        context = _urllib3_context(cafile=path)
+        if version.settled:  # else made again on each call until it is
+            if len(_TLS_CONTEXTS) >= 8:
+                _TLS_CONTEXTS.clear()
+            _TLS_CONTEXTS[version.stamp] = context
     return context
+
+
+def _urllib3_context(cafile: Optional[str] = None, capath: Optional[str] = None) -> ssl.SSLContext:
+    """urllib3's context, as requests' connections use: TLS 1.2 at least, a host name matched
+    only against the subjectAltName, never the subject's common name."""
+    context = urllib3.util.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    try:
+        context.load_verify_locations(cafile=cafile, capath=capath)
+    except ssl.SSLError:
+        raise
+    except OSError as error:  # as urllib3: a bundle that cannot be read fails the TLS set-up
+        raise ssl.SSLError(error.errno, error.strerror) from error
+    return context
+
+
+class _DirectoryTrust(ssl.SSLContext):
+    """Stands for a CA directory in aiohttp's pool, whose connections are keyed by their
+    context: one per path, as urllib3 pools by path. OpenSSL keeps a certificate it has read
+    from the directory, so each new connection is given a context of its own, made as it
+    opens: it reads the directory as it is then, as urllib3's connections do, and a pooled
+    connection keeps the trust it was opened with, as there."""
+
+    path: str
+
+    def __new__(cls, path: str) -> _DirectoryTrust:
+        made = super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+        made.path = path
+        return made
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: Optional[Union[str, bytes]] = None,
+        session: Optional[ssl.SSLSession] = None,
+    ) -> ssl.SSLObject:
+        context = _urllib3_context(capath=self.path)
+        return context.wrap_bio(incoming, outgoing, server_side, server_hostname, session)
 
 
 def _body(request: Request) -> Union[bytes, io.IOBase, AsyncIterator[bytes], None]:

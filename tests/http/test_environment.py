@@ -6,22 +6,41 @@ though neither scans ``os.environ`` on every call. Servers, proxies and TLS are 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+import types
+from collections import UserDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 import requests
+import requests.adapters
+import requests.exceptions
 import requests.utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from urllib3.exceptions import LocationValueError
 
 from azure_core_tracing import Context
-from azure_core_tracing.http import Request, RequestsTransport, TransportError, environment
+from azure_core_tracing.http import (
+    Request,
+    RequestsTransport,
+    TransportError,
+    environ_rules,
+    environment,
+)
+from tests.http.transports import KINDS, Transport
 from tests.local_server import (
+    BackgroundServer,
     LocalServer,
+    QuietHandler,
     Received,
     Reply,
     self_signed_certificate,
@@ -338,9 +357,9 @@ def test_the_environment_is_read_exactly_as_requests_reads_it(
                 found = environment.settings_for(url)
                 proxies = requests.utils.get_environ_proxies(url)
                 assert found.proxies == proxies
+                # The rules read from a copy agree, so the answer is kept.
+                assert environ_rules.environ_proxies(url, dict(os.environ)) == proxies
                 chosen = requests.utils.select_proxy(url, proxies)
-                if chosen and "://" not in chosen:
-                    chosen = "http://" + chosen
                 assert found.proxy == (chosen or None)
                 for verify in (True, None, False, "/own/bundle.pem"):
                     assert ours.session.merge_environment_settings(
@@ -380,3 +399,490 @@ def test_many_threads_see_the_environment_they_read_once_it_settles(
     assert failures == []
     assert environment.settings_for(url).proxies == requests.utils.get_environ_proxies(url)
     assert environment.settings_for(url).proxy is None  # NO_PROXY=10.0.0.0/8 at the end
+
+
+def _reads(name: str) -> Callable[[types.FrameType], bool]:
+    """Whether a frame is ``os.environ[name]`` being read."""
+    code = type(os.environ).__getitem__.__code__
+    return lambda frame: frame.f_code is code and frame.f_locals.get("key") == name
+
+
+def _calls(function: Callable[..., Any]) -> Callable[[types.FrameType], bool]:
+    """Whether a frame is a call of ``function``."""
+    return lambda frame: frame.f_code is function.__code__
+
+
+def _changed_while_read(
+    send: Callable[[], Any], name: str, value: str, where: Callable[[types.FrameType], bool]
+) -> None:
+    """Run ``send`` in a thread; if it enters a frame ``where`` accepts (a read of the
+    environment), hold it there while another thread sets ``name`` to ``value``, and again as
+    it leaves, while the old value is put back: a brief change, at the worst moment. A trace
+    function holds the thread, so the interleaving repeats on every run."""
+    entered, changed, read, restored = (threading.Event() for _ in range(4))
+    old = os.environ[name]
+
+    def on_return(frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event == "return":
+            read.set()
+            restored.wait(10)
+        return None
+
+    def hold(frame: types.FrameType, event: str, arg: Any) -> Any:
+        if event == "call" and not entered.is_set() and where(frame):
+            entered.set()
+            changed.wait(10)
+            return on_return
+        return None
+
+    def call() -> None:
+        sys.settrace(hold)
+        try:
+            with contextlib.suppress(TransportError):
+                send()
+        finally:
+            sys.settrace(None)
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    while worker.is_alive() and not entered.wait(0.01):
+        pass
+    if entered.is_set():
+        os.environ[name] = value
+        changed.set()
+        assert read.wait(10)
+        os.environ[name] = old
+        restored.set()
+    worker.join(10)
+    assert os.environ[name] == old
+
+
+def test_a_ca_bundle_variable_changed_by_another_thread_mid_call_is_not_kept(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    transport = make_transport()
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        url = tls.script("/x", Reply(200, body=b"secure"))
+        missing = str(tmp_path / "missing.pem")
+        _changed_while_read(
+            lambda: transport.send(Request("GET", url)),
+            "REQUESTS_CA_BUNDLE",
+            missing,
+            _reads("REQUESTS_CA_BUNDLE"),
+        )
+        assert transport.send(Request("GET", url)).body == b"secure"
+
+
+def test_a_home_changed_by_another_thread_mid_call_is_not_kept(
+    server: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    tmp_path: Path,
+) -> None:
+    """``~/.netrc`` follows ``HOME``: read mid-change, another user's file would be kept."""
+    url = server.script("/x", Reply(200))
+    (clean_environment / ".netrc").write_text("machine 127.0.0.1 login alice password a\n")
+    other = tmp_path / "other-home"
+    other.mkdir()
+    (other / ".netrc").write_text("machine 127.0.0.1 login mallory password m\n")
+    transport = make_transport()
+    _changed_while_read(
+        lambda: transport.send(Request("GET", url)), "HOME", str(other), _calls(os.path.expanduser)
+    )
+    transport.send(Request("GET", url))
+    assert _last(server).headers["authorization"] == _basic("alice", "a")
+
+
+def test_os_environ_replaced_whole_is_read_for_every_setting_and_then_restored(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """``mock.patch("os.environ", {...})`` replaces it by a dict: its proxy, CA bundle and
+    netrc file are read as requests reads them, and the real one again once it is back."""
+    url = server.script("/x", Reply(200))
+    transport = make_transport()
+    transport.send(Request("GET", url))  # answers kept for the real os.environ
+    named = tmp_path / "named-netrc"
+    named.write_text("machine 127.0.0.1 login n password m\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "environ", {**os.environ, "NETRC": str(named)})
+        transport.send(Request("GET", url))
+        assert _last(server).headers["authorization"] == _basic("n", "m")
+        patch.setattr(os, "environ", {**os.environ, "HTTP_PROXY": proxy.url("")})
+        transport.send(Request("GET", url))
+        assert _via(proxy) == [url]
+    transport.send(Request("GET", url))  # the real one is back: no proxy, no netrc
+    assert len(proxy.received) == 1
+    assert "authorization" not in _last(server).headers
+    cert, key = self_signed_certificate(tmp_path)
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        secure = tls.script("/x", Reply(200, body=b"secure"))
+        with pytest.raises(TransportError):
+            transport.send(Request("GET", secure))
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "environ", {**os.environ, "REQUESTS_CA_BUNDLE": str(cert)})
+            assert transport.send(Request("GET", secure)).body == b"secure"
+
+
+@pytest.mark.parametrize("replacement", ["data", "mapping"])
+def test_os_environ_replaced_by_other_means_is_read_as_requests_reads_it(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    replacement: str,
+) -> None:
+    """Its encoded dict replaced (as some tools and old tests do), or os.environ replaced by
+    a mapping that is not a dict: both are what requests reads."""
+    url = server.script("/x", Reply(200))
+    transport = make_transport()
+    transport.send(Request("GET", url))
+    if replacement == "data":
+        data = dict(getattr(os.environ, "_data"))  # noqa: B009 - os.environ's own dict
+        data[os.environ.encodekey("HTTP_PROXY")] = os.environ.encodevalue(proxy.url(""))
+        monkeypatch.setattr(os.environ, "_data", data)
+    else:
+        monkeypatch.setattr(os, "environ", UserDict({**os.environ, "HTTP_PROXY": proxy.url("")}))
+    assert requests.utils.get_environ_proxies(url) == {"http": proxy.url("")}
+    transport.send(Request("GET", url))
+    assert _via(proxy) == [url]
+
+
+def _rewrite_in_place(path: Path, data: bytes) -> None:
+    """Write ``data`` over ``path`` (the same inode) and put its times back, as ``cp -p``,
+    ``rsync -t`` or ``tar -x`` leave a file."""
+    before = path.stat()
+    with path.open("r+b") as file:
+        file.write(data)
+        file.truncate()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _subject_hash(cert: Path) -> str:
+    return subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", str(cert)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def _until_settled(*paths: Path) -> None:
+    """Wait until each file is old enough to be kept."""
+    deadline = time.monotonic() + 30
+    while not all(environment.file_version(str(path)).settled for path in paths):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_a_file_version_changes_with_the_content_of_a_file_or_of_the_file_a_link_names(
+    tmp_path: Path,
+) -> None:
+    file = tmp_path / "bundle.pem"
+    file.write_bytes(b"first")
+    first = environment.file_version(str(file))
+    assert not first.settled  # just written: a change within the same clock tick could hide
+    _rewrite_in_place(file, b"other")  # same inode, size and modification time
+    assert environment.file_version(str(file)).stamp != first.stamp
+    link = tmp_path / "link.pem"
+    link.symlink_to(file)
+    before = environment.file_version(str(link))
+    _rewrite_in_place(file, b"third")
+    assert environment.file_version(str(link)).stamp != before.stamp
+    with pytest.raises(OSError):
+        environment.file_version(str(tmp_path / "missing"))
+
+
+def test_connections_are_pooled_while_the_ca_bundle_is_a_directory(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A CA directory is read by each new connection, as urllib3 reads it, not on every call:
+    a second request reuses the first one's connection."""
+    cert, key = self_signed_certificate(tmp_path)
+    directory = tmp_path / "ca"
+    directory.mkdir()
+    (directory / f"{_subject_hash(cert)}.0").symlink_to(cert)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(directory))
+    transport = make_transport()
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        url = tls.script("/x", Reply(200))
+        for _ in range(3):
+            assert transport.send(Request("GET", url)).status_code == 200
+        assert len({received.client_port for received in tls.received}) == 1
+
+
+def test_files_kept_once_settled_are_read_again_when_rewritten_with_their_stat_kept(
+    server: LocalServer,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A netrc file, a CA bundle and a hashed CA directory whose file is a link (as c_rehash
+    makes it), each rewritten in place with size and times put back after the parsed file or
+    TLS context was kept: the new content is what both transports use."""
+    url = server.script("/x", Reply(200))
+    netrc = clean_environment / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login alice password old-secret\n")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old_cert, old_key = self_signed_certificate(tmp_path / "old")
+    new_cert, new_key = self_signed_certificate(tmp_path / "new")
+    old_pem, new_pem = old_cert.read_bytes(), new_cert.read_bytes()
+    size = max(len(old_pem), len(new_pem)) + 8
+    bundle, linked = tmp_path / "bundle.pem", tmp_path / "linked.pem"
+    for path in (bundle, linked):  # text after the PEM block is ignored
+        path.write_bytes(old_pem + b"#" * (size - len(old_pem)))
+    directory = tmp_path / "ca"
+    directory.mkdir()
+    (directory / f"{_subject_hash(old_cert)}.0").symlink_to(linked)
+    transports = [Transport(kind) for kind in KINDS]
+    try:
+        with contextlib.ExitStack() as stack:
+            old = stack.enter_context(LocalServer(tls_server_context(old_cert, old_key)))
+            new = stack.enter_context(LocalServer(tls_server_context(new_cert, new_key)))
+            old_url, new_url = old.script("/x", Reply(200)), new.script("/x", Reply(200))
+            _until_settled(netrc, bundle, directory)  # from now on, they are kept
+            for ca in (bundle, directory):
+                monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+                for transport in transports:
+                    assert transport.send(Request("GET", old_url)).status_code == 200
+            for transport in transports:
+                transport.send(Request("GET", url))
+                assert _last(server).headers["authorization"] == _basic("alice", "old-secret")
+            netrc_text = "machine 127.0.0.1 login alice password new-secret\n"
+            _rewrite_in_place(netrc, netrc_text.encode())
+            for path in (bundle, linked):
+                _rewrite_in_place(path, new_pem + b"#" * (size - len(new_pem)))
+            for transport in transports:
+                transport.send(Request("GET", url))
+                assert _last(server).headers["authorization"] == _basic("alice", "new-secret")
+            for ca in (bundle, directory):
+                monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+                for transport in transports:
+                    assert transport.send(Request("GET", new_url)).status_code == 200
+    finally:
+        for transport in transports:
+            transport.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://bücher.example/x", "http://xn--bcher-kva.example/x", "http://BÜCHER.example/x"]
+)
+def test_an_idna_host_is_spelled_in_each_lookup_as_requests_spells_it(
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+) -> None:
+    """requests matches NO_PROXY against the prepared URL's host (IDNA) but looks the URL's
+    host up in the netrc file as it was given: each transport sends what requests sends."""
+    (clean_environment / ".netrc").write_text(
+        "machine xn--bcher-kva.example login idna password a\n"
+        "machine bücher.example login unicode password b\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HTTP_PROXY", proxy.url(""))  # bücher.example is reached through it
+    monkeypatch.setenv("NO_PROXY", "bücher.example")  # not the prepared host: still proxied
+    with requests.Session() as session:
+        session.get(url)
+    expected = _last(proxy).headers.get("authorization")
+    make_transport().send(Request("GET", url))
+    assert _last(proxy).headers.get("authorization") == expected
+    assert len(proxy.received) == 2
+
+
+class _RecordingProxy(BackgroundServer):
+    """A forward proxy that records what reaches it: it answers a request with 200 and
+    refuses a CONNECT with 407, so no tunnel is ever opened."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, Optional[str]]] = []
+        received = self.received
+
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                received.append((self.command, self.headers.get("Proxy-Authorization")))
+                status = 407 if self.command == "CONNECT" else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_CONNECT = do_GET  # noqa: N815
+
+        super().__init__(Handler)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "target"),
+    [
+        ("HTTP_PROXY", "http://u%3Ax:p@{address}", "http"),  # a ':' in the user name
+        ("HTTP_PROXY", "http://:pw@{address}", "http"),  # no user name: no credentials
+        ("HTTP_PROXY", "http://user:p%C3%A4ss@{address}", "http"),  # Latin-1 once decoded
+        ("HTTPS_PROXY", "http://u%40x:p%3Ay@{address}", "https"),  # on the CONNECT
+        ("HTTPS_PROXY", "http://:pw@{address}", "https"),
+        ("https_proxy", "http://üser:pw@{address}", "https"),
+        ("all_proxy", "//user:pw@{address}", "https"),
+        ("http_proxy", "socks5h://{address}", "http"),
+        ("ALL_PROXY", "socks4://user:pw@{address}", "http"),
+        ("all_proxy", "HTTP://user:pw@{address}", "http"),
+        ("Http_Proxy", "{address}/some/path?q", "http"),
+        ("HTTP_PROXY", "http://[::1]:{port}", "http"),  # nothing there: refused, by IPv6
+        ("ALL_PROXY", "ftp://{address}", "https"),
+    ],
+)
+def test_every_proxy_variable_and_scheme_is_read_and_refused_as_requests_does(
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    target: str,
+) -> None:
+    """Lower, upper and mixed case names, ALL_PROXY, every SOCKS scheme and credentials
+    requests decodes (or cannot send): the proxy is reached, or refused, the same way by both
+    transports, with the same Proxy-Authorization, on the request or on the CONNECT."""
+    outcomes = []
+    with _RecordingProxy() as proxy:
+        address = proxy.url("").split("://")[1]
+        monkeypatch.setenv(name, value.format(address=address, port=address.split(":")[1]))
+        url = f"{target}://127.0.0.1:9/x"  # nothing listens there: only the proxy answers
+        for kind in KINDS:
+            transport = Transport(kind)
+            try:
+                result: object = transport.send(Request("GET", url)).status_code
+            except TransportError as error:
+                result = type(error).__name__
+            finally:
+                transport.close()
+            outcomes.append((result, list(proxy.received)))
+            proxy.received.clear()
+    assert outcomes[1] == outcomes[0]
+
+
+def _requests_route(proxy: str) -> object:
+    """What requests' HTTPAdapter makes of ``proxy`` for an http URL: the proxy it connects
+    to and the Proxy-Authorization it sends, or the type of the error it raises. Nothing is
+    sent: the adapter only picks its connection pool."""
+    adapter = requests.adapters.HTTPAdapter()
+    request = requests.Request("GET", "http://example.com/").prepare()
+    try:
+        pool: Any = adapter.get_connection_with_tls_context(request, True, {"http": proxy})
+    except LocationValueError:  # requests' send reports it as InvalidURL
+        return requests.exceptions.InvalidURL
+    except Exception as error:
+        return type(error)
+    finally:
+        adapter.close()
+    origin = pool.proxy
+    authorization = pool.proxy_headers.get("Proxy-Authorization")
+    return (origin.scheme, origin.host, origin.port, authorization)
+
+
+def _our_route(proxy: str) -> object:
+    try:
+        route = environment.proxy_route(proxy)
+    except Exception as error:
+        return type(error)
+    return tuple(route)
+
+
+_PROXY_URLS = st.builds(
+    "{}{}{}{}{}".format,
+    st.sampled_from(["", "http://", "HTTP://", "https://", "ftp://", "//", "localhost:", "x:"]),
+    st.sampled_from(
+        [
+            "",
+            "user@",
+            "user:@",
+            ":pw@",
+            "u%40x:p%3Ay@",
+            "u%3Ax:p@",
+            "üser:pw@",
+            "a:p%C3%A4@",
+            "%FC:x@",
+        ]
+    ),
+    st.sampled_from(["127.0.0.1", "proxy.example", "Proxy.Example", "[::1]", "bücher.example", ""]),
+    st.sampled_from(["", ":3128", ":0", ":99999", ":x", ":"]),
+    st.sampled_from(["", "/", "/path?q#f", "  ", "\t", "#"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(proxy=_PROXY_URLS)
+def test_a_proxy_url_is_read_as_requests_http_adapter_reads_it(proxy: str) -> None:
+    """The proxy and credentials requests connects with, or the error it raises, for every
+    spelling drawn (SOCKS apart: requests speaks it with PySocks, the async transport never)."""
+    assert _our_route(proxy) == _requests_route(proxy)
+
+
+@pytest.mark.parametrize("scheme", ["socks4", "socks4a", "socks5", "socks5h", "SOCKS5"])
+def test_a_socks_proxy_is_refused_with_requests_error_for_it(scheme: str) -> None:
+    with pytest.raises(requests.exceptions.InvalidSchema):
+        environment.proxy_route(f"{scheme}://user:pw@127.0.0.1:1080")
+
+
+def _unix_socket(path: Path) -> contextlib.AbstractContextManager[Any]:
+    """A path that exists but cannot be opened as a file: a bound UNIX socket."""
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    return contextlib.closing(sock)
+
+
+@pytest.mark.parametrize(
+    "bundle", ["empty", "unreadable", "missing", "empty directory", "another CA"]
+)
+def test_a_ca_bundle_that_fails_fails_with_the_same_error_type_in_both_transports(
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    bundle: str,
+) -> None:
+    """requests reports a bundle OpenSSL cannot load or read, or one without the server's CA,
+    as an SSLError (a ConnectionError), and one that does not exist as an OSError."""
+    cert, key = self_signed_certificate(tmp_path)
+    (tmp_path / "other").mkdir()
+    other, _ = self_signed_certificate(tmp_path / "other")
+    path = tmp_path / "bundle"
+    with contextlib.ExitStack() as stack:
+        if bundle == "empty":
+            path.write_text("")
+        elif bundle == "unreadable":
+            stack.enter_context(_unix_socket(path))
+        elif bundle == "empty directory":
+            path.mkdir()
+        elif bundle == "another CA":
+            path = other
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(path))
+        tls = stack.enter_context(LocalServer(tls_server_context(cert, key)))
+        url = tls.script("/x", Reply(200))
+        kinds: list[type[BaseException]] = []
+        for kind in KINDS:
+            transport = Transport(kind)
+            try:
+                with pytest.raises(TransportError) as raised:
+                    transport.send(Request("GET", url))
+                kinds.append(type(raised.value))
+            finally:
+                transport.close()
+    assert kinds[1] is kinds[0]
+
+
+def test_a_proxy_route_never_shows_its_credentials() -> None:
+    route = environment.proxy_route("http://user:s3cret@proxy.example:3128")
+    assert route.authorization == _basic("user", "s3cret")
+    assert _basic("user", "s3cret") not in repr(route)
+    assert "s3cret" not in repr(route)
