@@ -40,6 +40,7 @@ except ImportError:  # pragma: no cover - an OpenTelemetry release without it
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SCALARS = frozenset({str, bool, int, float})
+_NUMBERS = frozenset({bool, int, float})
 # OpenTelemetry's code for each SpanStatus, indexed by its value (an enum's hash is a Python call).
 _STATUS_CODES = tuple(
     StatusCode[status.name] for status in sorted(SpanStatus, key=lambda s: s.value)
@@ -78,7 +79,18 @@ def to_otel_attributes(attributes: Optional[Mapping[str, AttributeValue]]) -> At
         check_attributes(attributes)  # raises: a mapping is what it must be
     if not attributes:
         return None
-    return {name: _otel_value(name, value) for name, value in attributes.items()}
+    numbers = _NUMBERS
+    return {
+        # The common case (an ASCII name and a number or ASCII text) is taken as it is, without
+        # a call; everything else is checked by _otel_value.
+        name: value
+        if type(name) is str
+        and name.isascii()
+        and name
+        and (type(value) in numbers or (type(value) is str and value.isascii()))
+        else _otel_value(name, value)
+        for name, value in attributes.items()
+    }
 
 
 def _nanoseconds(moment: datetime) -> int:
