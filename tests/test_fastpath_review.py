@@ -62,8 +62,7 @@ from azure_core_tracing.http.conventions import Convention
 from azure_core_tracing.tracing import NOOP_SPAN, AttributeValue, check_attribute
 from azure_core_tracing_opentelemetry import OpenTelemetryProvider
 from azure_core_tracing_opentelemetry.span import OpenTelemetrySpan
-from tests.local_server import LocalServer, Reply
-from tests.test_pipeline_parity import RawServer
+from tests.local_server import LocalServer, RawServer, Reply
 
 # --- shared parts -------------------------------------------------------------------------
 

@@ -13,8 +13,6 @@ import asyncio
 import http.client
 import io
 import json
-import re
-import socket
 import subprocess
 import sys
 import threading
@@ -44,77 +42,12 @@ from azure_core_tracing.http import (
     TransportError,
 )
 from azure_core_tracing_opentelemetry import OpenTelemetryProvider, W3CTraceContextPropagator
-from tests.local_server import LocalServer, Reply
+from tests.local_server import LocalServer, RawServer, Reply
 
 Kind = Literal["sync", "async"]
 KINDS: list[Kind] = ["sync", "async"]
 ROOT = Path(__file__).resolve().parent.parent
 OK_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-
-
-class RawServer:
-    """Answers every request with ``reply`` (raw bytes, anything a server may send) and
-    records each request's raw bytes; ``trickle`` then sends one byte every 50 ms forever;
-    ``hold`` keeps the connection open, unread, until the server closes."""
-
-    def __init__(self, reply: bytes, *, trickle: bool = False, hold: bool = False) -> None:
-        self.reply = reply
-        self.trickle = trickle
-        self.hold = hold
-        self.received: list[bytes] = []
-        self._stop = threading.Event()
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(32)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def url(self, path: str = "/x") -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}{path}"
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, _, body = data.partition(b"\r\n\r\n")
-                lowered = head.lower()
-                length = re.search(rb"content-length: *(\d+)", lowered)
-                if length:
-                    while len(body) < int(length.group(1)):
-                        body += conn.recv(65536)
-                elif b"transfer-encoding: chunked" in lowered:
-                    while not body.endswith(b"0\r\n\r\n"):
-                        body += conn.recv(65536)
-                self.received.append(head + b"\r\n\r\n" + body)
-                conn.sendall(self.reply)
-                while self.trickle and not self._stop.wait(0.05):
-                    conn.sendall(b"x")
-                if self.hold:
-                    self._stop.wait()
-            except OSError:
-                return
-
-    def request_headers(self, index: int = 0) -> dict[str, str]:
-        head = self.received[index].split(b"\r\n\r\n", 1)[0].decode("latin-1")
-        lines = head.split("\r\n")[1:]
-        return {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines)}
-
-    def close(self) -> None:
-        self._stop.set()
-        self._sock.close()
 
 
 @pytest.fixture
@@ -127,7 +60,7 @@ def raw_server() -> Iterator[list[RawServer]]:
 
 
 def _server(
-    made: list[RawServer], reply: bytes, *, trickle: bool = False, hold: bool = False
+    made: list[RawServer], reply: bytes, *, trickle: bytes = b"", hold: bool = False
 ) -> RawServer:
     server = RawServer(reply, trickle=trickle, hold=hold)
     made.append(server)
@@ -362,7 +295,7 @@ def test_a_deadline_bounds_reading_a_streamed_body_in_both_pipelines(
     timeout ends it at the deadline. The README says the sync pipeline checks the deadline
     between reads of the body."""
     server = _server(
-        raw_server, b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", trickle=True
+        raw_server, b"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", trickle=b"x"
     )
     outcome: list[object] = []
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -11,6 +10,7 @@ import pytest
 from azure_core_tracing import ClientOptions, Context, OperationCancelledError
 from azure_core_tracing.http import Request, TransportError
 from tests.http.conftest import Driver, Kind
+from tests.local_server import RawServer
 
 
 @pytest.fixture(params=["chunked", "content-length"])
@@ -19,46 +19,14 @@ def trickle(request: pytest.FixtureRequest) -> str:
     return framing
 
 
-class _TricklingServer:
+def _trickling_server(chunked: bool) -> RawServer:
     """Answers every request with a body that never ends, one byte every 50 ms (chunked, or
     under a Content-Length it never reaches)."""
-
-    def __init__(self, chunked: bool) -> None:
-        self._chunked = chunked
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(8)
-        self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/download"
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.recv(65536)
-                framing = (
-                    b"Transfer-Encoding: chunked" if self._chunked else b"Content-Length: 9999999"
-                )
-                conn.sendall(b"HTTP/1.1 200 OK\r\n" + framing + b"\r\n\r\n")
-                while not self._stop.wait(0.05):
-                    conn.sendall(b"1\r\nx\r\n" if self._chunked else b"x")
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self._stop.set()
-        self._sock.close()
+    framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: 9999999"
+    return RawServer(
+        b"HTTP/1.1 200 OK\r\n" + framing + b"\r\n\r\n",
+        trickle=b"1\r\nx\r\n" if chunked else b"x",
+    )
 
 
 def test_a_deadline_bounds_a_send_even_when_the_server_trickles_the_body(
@@ -66,14 +34,16 @@ def test_a_deadline_bounds_a_send_even_when_the_server_trickles_the_body(
 ) -> None:
     """Fails today: the deadline only shortens each socket timeout, so a server that keeps
     sending a byte now and then holds ``send()`` (and its memory) forever, deadline or not."""
-    server = _TricklingServer(chunked=trickle == "chunked")
+    server = _trickling_server(chunked=trickle == "chunked")
     outcome: list[object] = []
     context = Context().with_deadline(datetime.now(timezone.utc) + timedelta(seconds=0.5))
 
     def call() -> None:
         try:
             with Driver(ClientOptions(), "svc", "1.0", kind=pipeline_kind) as pipeline:
-                outcome.append(pipeline.send(Request("GET", server.url), context).status_code)
+                outcome.append(
+                    pipeline.send(Request("GET", server.url("/download")), context).status_code
+                )
         except Exception as error:
             outcome.append(type(error))
 
