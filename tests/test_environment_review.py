@@ -24,7 +24,7 @@ import pytest
 import requests.utils
 
 from azure_core_tracing.http import Request, TransportError
-from tests.http.transports import KINDS, Transport
+from tests.http.transports import KINDS, Transport, failure_types
 from tests.local_server import LocalServer, Reply, tls_server_context
 
 _READ_BY_REQUESTS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC", "REQUEST_METHOD")
@@ -373,14 +373,5 @@ def test_a_failure_the_environment_causes_is_the_same_error_type_in_both_transpo
     ``ssl.SSLError`` of loading the bundle is raised before aiohttp is called). An
     application or policy that tells connection failures from others acts differently for
     the same broken environment."""
-    url = setup(tmp_path, monkeypatch, proxy)
-    kinds: list[type[BaseException]] = []
-    for kind in KINDS:
-        transport = Transport(kind)
-        try:
-            with pytest.raises(TransportError) as raised:
-                transport.send(Request("GET", url))
-            kinds.append(type(raised.value))
-        finally:
-            transport.close()
+    kinds = failure_types(setup(tmp_path, monkeypatch, proxy))
     assert kinds[0] is kinds[1]

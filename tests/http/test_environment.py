@@ -36,7 +36,7 @@ from azure_core_tracing.http import (
     environ_rules,
     environment,
 )
-from tests.http.transports import KINDS, Transport
+from tests.http.transports import KINDS, Transport, failure_types
 from tests.local_server import (
     BackgroundServer,
     LocalServer,
@@ -868,16 +868,7 @@ def test_a_ca_bundle_that_fails_fails_with_the_same_error_type_in_both_transport
             path = other
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(path))
         tls = stack.enter_context(LocalServer(tls_server_context(cert, key)))
-        url = tls.script("/x", Reply(200))
-        kinds: list[type[BaseException]] = []
-        for kind in KINDS:
-            transport = Transport(kind)
-            try:
-                with pytest.raises(TransportError) as raised:
-                    transport.send(Request("GET", url))
-                kinds.append(type(raised.value))
-            finally:
-                transport.close()
+        kinds = failure_types(tls.script("/x", Reply(200)))
     assert kinds[1] is kinds[0]
 
 

@@ -11,7 +11,13 @@ import aiohttp
 import requests
 
 from azure_core_tracing import Context
-from azure_core_tracing.http import AioHttpTransport, RawResponse, Request, RequestsTransport
+from azure_core_tracing.http import (
+    AioHttpTransport,
+    RawResponse,
+    Request,
+    RequestsTransport,
+    TransportError,
+)
 
 T = TypeVar("T")
 
@@ -71,3 +77,20 @@ class Transport:
         if self.session is not None:
             self.run(self.session.close())
         self.loop.close()
+
+
+def failure_types(url: str) -> list[type[BaseException]]:
+    """The type of ``TransportError`` each kind of transport (``KINDS``, in order) raises for a
+    GET of ``url``; fails the test if one does not raise."""
+    raised: list[type[BaseException]] = []
+    for kind in KINDS:
+        transport = Transport(kind)
+        try:
+            transport.send(Request("GET", url))
+        except TransportError as error:
+            raised.append(type(error))
+        else:
+            raise AssertionError(f"the {kind} transport did not raise")
+        finally:
+            transport.close()
+    return raised
