@@ -10,6 +10,9 @@ RETRY_AFTER_MS = "retry-after-ms"
 X_MS_RETRY_AFTER_MS = "x-ms-retry-after-ms"
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
+AUTHORIZATION = "Authorization"
+PROXY_AUTHORIZATION = "Proxy-Authorization"
+CONTENT_TYPE = "Content-Type"
 
 # What a span's propagation may never write, even where the request lacks it: the request's
 # framing, content, conditions, credentials and identity belong to the application, whatever a
@@ -17,7 +20,7 @@ TRACESTATE = "tracestate"
 PROTECTED_FROM_PROPAGATION = frozenset(
     {
         "api-key",
-        "authorization",
+        AUTHORIZATION.lower(),
         "connection",
         "cookie",
         "expect",

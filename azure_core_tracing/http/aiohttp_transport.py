@@ -21,9 +21,11 @@ from requests.structures import CaseInsensitiveDict
 
 from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context
+from azure_core_tracing.headers import AUTHORIZATION, CONTENT_TYPE, PROXY_AUTHORIZATION
 from azure_core_tracing.http import environment
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.transport import (
+    STREAM_CHUNK_SIZE,
     AsyncHttpTransport,
     TransportError,
     transport_failure,
@@ -34,8 +36,7 @@ if TYPE_CHECKING:
     import aiohttp
     import yarl
 
-_STREAM_CHUNK_SIZE = 64 * 1024
-_NO_CONTENT_TYPE = ("Content-Type",)
+_NO_CONTENT_TYPE = (CONTENT_TYPE,)
 
 
 def _import_aiohttp() -> Any:
@@ -105,17 +106,17 @@ class AioHttpTransport(AsyncHttpTransport):
                     route = environment.proxy_route(found.proxy)
                     proxy, authorization = _proxy_url(route), route.authorization
                     if authorization is not None and secure:  # on the CONNECT, as urllib3
-                        proxy_headers = {"Proxy-Authorization": authorization}
+                        proxy_headers = {PROXY_AUTHORIZATION: authorization}
                     elif authorization is not None:  # on the request, over the caller's own
-                        headers["Proxy-Authorization"] = authorization
+                        headers[PROXY_AUTHORIZATION] = authorization
                 if secure:
                     tls = _tls_context(found.ca_bundle)
-                if "Authorization" not in request.headers:
+                if AUTHORIZATION not in request.headers:
                     credentials = environment.netrc_credentials(
                         url
                     ) or environment.user_info_credentials(url)
                     if credentials is not None:
-                        headers["Authorization"] = environment.basic_authorization(*credentials)
+                        headers[AUTHORIZATION] = environment.basic_authorization(*credentials)
                 url = environment.without_user_info(url)
             response = await session.request(
                 request.method,
@@ -128,13 +129,13 @@ class AioHttpTransport(AsyncHttpTransport):
                 timeout=aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read),
                 allow_redirects=False,
                 # requests adds no Content-Type; a signed request must get none either.
-                skip_auto_headers=() if "content-type" in request.headers else _NO_CONTENT_TYPE,
+                skip_auto_headers=() if CONTENT_TYPE in request.headers else _NO_CONTENT_TYPE,
             )
             received = _latin1_headers(response.raw_headers)
             reason = _latin1(response.reason or "")
             decoder = _decoder(received.get("content-encoding"))
             if request.stream:
-                chunks = _decoded(decoder, response.content.iter_chunked(_STREAM_CHUNK_SIZE))
+                chunks = _decoded(decoder, response.content.iter_chunked(STREAM_CHUNK_SIZE))
                 return RawResponse(
                     response.status,
                     reason,
@@ -287,7 +288,7 @@ def _body(request: Request) -> Union[bytes, io.IOBase, AsyncIterator[bytes], Non
 async def _stream(body: IO[bytes]) -> AsyncIterator[bytes]:
     """A file-like body, read in chunks off the event loop (sent chunked, as requests does)."""
     while True:
-        chunk = await asyncio.to_thread(body.read, _STREAM_CHUNK_SIZE)
+        chunk = await asyncio.to_thread(body.read, STREAM_CHUNK_SIZE)
         if not chunk:
             return
         yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)

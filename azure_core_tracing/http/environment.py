@@ -32,6 +32,7 @@ import requests.utils
 import urllib3.exceptions
 import urllib3.util
 
+from azure_core_tracing.headers import AUTHORIZATION
 from azure_core_tracing.http import environ_rules
 
 _MAX_ORIGINS = 512
@@ -190,7 +191,7 @@ def basic_authorization(user: str, password: str) -> str:
     """An ``Authorization: Basic`` value, encoded exactly as ``requests`` encodes it."""
     carrier = SimpleNamespace(headers={})
     requests.auth.HTTPBasicAuth(user, password)(carrier)
-    value: str = carrier.headers["Authorization"]
+    value: str = carrier.headers[AUTHORIZATION]
     return value
 
 

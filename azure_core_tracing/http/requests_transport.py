@@ -15,17 +15,17 @@ import urllib3.exceptions
 
 from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.headers import AUTHORIZATION
 from azure_core_tracing.http import environment, urllib3_logging
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.sanitizer import may_hide_user_info
 from azure_core_tracing.http.transport import (
+    STREAM_CHUNK_SIZE,
     HttpTransport,
     TransportError,
     transport_failure,
     transport_timeouts,
 )
-
-_STREAM_CHUNK_SIZE = 64 * 1024
 
 
 class RequestsTransport(HttpTransport):
@@ -116,7 +116,7 @@ class RequestsTransport(HttpTransport):
     def _auth(self, request: Request) -> Union[requests.auth.AuthBase, tuple[str, str], None]:
         """The ``auth`` to pass, so that requests neither looks for netrc credentials again nor
         lets them (or the URL's) replace the request's own ``Authorization`` header."""
-        if "Authorization" in request.headers:
+        if AUTHORIZATION in request.headers:
             return _KEEP_HEADERS
         session = self.session
         if session.auth or not session.trust_env:
@@ -198,7 +198,7 @@ def _chunks(response: requests.Response, deadline: Optional[datetime]) -> Iterat
     """The body in chunks; with a deadline, one read of the socket at a time, the deadline
     checked between them, so a server that trickles the body cannot hold the call past it."""
     if deadline is None:
-        yield from response.iter_content(_STREAM_CHUNK_SIZE)
+        yield from response.iter_content(STREAM_CHUNK_SIZE)
         return
     raw = response.raw
     read1 = getattr(raw, "read1", None)  # urllib3 2: at most one read of the socket
@@ -208,7 +208,11 @@ def _chunks(response: requests.Response, deadline: Optional[datetime]) -> Iterat
             raise OperationCancelledError(
                 "the context's deadline passed while the response body was being read"
             )
-        chunk = read1(_STREAM_CHUNK_SIZE, decode_content=True) if read1 else raw.read(1024)
+        chunk = (
+            read1(STREAM_CHUNK_SIZE, decode_content=True)
+            if read1
+            else raw.read(1024, decode_content=True)  # urllib3 1: requests turned decoding off
+        )
         if not chunk:
             return
         yield chunk

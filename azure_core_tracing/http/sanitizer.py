@@ -186,3 +186,7 @@ class HttpSanitizer:
             # A bare word, or one ending in base64 padding (``?dG9rZW4=``): it may be a token.
             return REDACTED
         return f"{name}={REDACTED}"
+
+
+DEFAULT_SANITIZER = HttpSanitizer()
+"""The sanitizer with the default allow lists: for error messages and shared loggers."""

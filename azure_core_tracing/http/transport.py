@@ -14,9 +14,10 @@ from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
-from azure_core_tracing.http.sanitizer import HttpSanitizer
+from azure_core_tracing.http.sanitizer import DEFAULT_SANITIZER
 
-_MESSAGE_SANITIZER = HttpSanitizer()  # error messages show only default-safe URL parts
+# A body is read this much at a time when it is streamed.
+STREAM_CHUNK_SIZE = 64 * 1024
 _MAX_CAUSES = 16  # how deep the search for the operating system's reason goes
 _SUBCLASSES: dict[type[BaseException], Optional[type[BaseException]]] = {}
 
@@ -146,7 +147,7 @@ def transport_failure(
 
     A transport raises them outside its ``except`` block, so the original is not kept as
     ``__context__`` either: ``raise failure from cause``."""
-    where = f"{request.method} {_MESSAGE_SANITIZER.sanitize_url(request.url)}"
+    where = f"{request.method} {DEFAULT_SANITIZER.sanitize_url(request.url)}"
     reason = _os_reason(error)
     detail = f"{type(error).__name__}{': ' + reason if reason else ''}"
     failure: TransportError

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from azure_core_tracing.http.sanitizer import HttpSanitizer
+from azure_core_tracing.http.sanitizer import DEFAULT_SANITIZER
 
 # Every urllib3 logger that writes a URL or a request target.
 _LOGGER_NAMES = (
@@ -24,7 +24,6 @@ _LOGGER_NAMES = (
     "urllib3.response",
     "urllib3.util.retry",
 )
-_SANITIZER = HttpSanitizer()  # the default lists: the loggers are shared by every transport
 _TARGET = re.compile(r"(?<![^\s\"'(])/\S*")  # a request target: a word that starts with '/'
 # Set while a request whose URL may hide user info in its path is sent: urllib3's lines
 # show only the target, too little to tell, so every target in them is redacted.
@@ -47,14 +46,14 @@ class _RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a record that cannot be formatted: nothing of it is shown
             message = f"(a urllib3 record that could not be formatted: {record.msg!r:.80})"
-        message = _SANITIZER.sanitize_text(message)
+        message = DEFAULT_SANITIZER.sanitize_text(message)
         if _HIDING.get():
             message = _TARGET.sub("/REDACTED", message)
         record.msg = message
         record.args = None
         if record.exc_info:
             text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = _SANITIZER.sanitize_text(text)
+            record.exc_text = DEFAULT_SANITIZER.sanitize_text(text)
             record.exc_info = None
         return True
 
