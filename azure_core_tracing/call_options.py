@@ -8,7 +8,8 @@ from typing import Optional
 
 from azure_core_tracing.checks import check_status_codes, type_name
 from azure_core_tracing.context import Context
-from azure_core_tracing.tracing import AttributeValue, check_attributes
+from azure_core_tracing.guard import checked_attributes
+from azure_core_tracing.tracing import AttributeValue
 
 _KEY = object()  # context key: the TracingOptions of the call
 
@@ -44,7 +45,7 @@ def tracing_options(
         raise TypeError(f"context must be an azure_core_tracing.Context, got {type_name(context)}")
     if enabled is not None and not isinstance(enabled, bool):
         raise TypeError(f"enabled must be a bool or None, got {type_name(enabled)}")
-    check_attributes(attributes)
+    checked = checked_attributes(attributes)
     codes = (
         None
         if expected_status_codes is None
@@ -53,7 +54,7 @@ def tracing_options(
     before = call_options(context)
     merged = TracingOptions(
         before.enabled if enabled is None else enabled,
-        {**before.attributes, **dict(attributes or {})},
+        {**before.attributes, **checked},
         before.expected_status_codes if codes is None else codes,
     )
     return context.with_value(_KEY, merged)

@@ -11,7 +11,7 @@ from azure_core_tracing.call_options import call_options
 from azure_core_tracing.checks import check_name, check_optional_str, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.failures import report_tracing_failure
-from azure_core_tracing.guard import GuardedSpan, frozen_attributes
+from azure_core_tracing.guard import GuardedSpan, checked_attributes
 from azure_core_tracing.options import ClientOptions
 from azure_core_tracing.tracing import (
     NOOP_SPAN,
@@ -24,7 +24,6 @@ from azure_core_tracing.tracing import (
     SpanKind,
     Tracer,
     TracerProvider,
-    check_attributes,
     check_links,
 )
 
@@ -61,11 +60,14 @@ def _check_context(context: object) -> None:
         raise TypeError(f"context must be an azure_core_tracing.Context, got {type_name(context)}")
 
 
-def _check_span_arguments(name: object, kind: object, attributes: object) -> None:
+def _check_span_arguments(
+    name: object, kind: object, attributes: object
+) -> dict[str, AttributeValue]:
+    """Check a span's arguments; its attributes, checked and copied once for provider code."""
     check_name(name, "name")
     if not isinstance(kind, SpanKind):
         raise TypeError(f"kind must be a SpanKind, got {kind!r}")
-    check_attributes(attributes)
+    return checked_attributes(attributes)
 
 
 class ContextAndSpan(Tuple[Context, Span]):
@@ -235,13 +237,13 @@ class TracingContextFactory:
         ``suppress_nested_spans`` is False, or the span is a SERVER or CONSUMER span): a
         non-recording span stands in, and what the call does nests under the outer span.
         ``links`` (None items skipped) tie the span to spans of other traces."""
-        _check_span_arguments(name, kind, attributes)
+        checked = _check_span_arguments(name, kind, attributes)
         checked_links = check_links(links)
         if context is None:
             context = Context()
         else:
             _check_context(context)
-        return self._create(name, context, kind, attributes, checked_links, api=True)
+        return self._create(name, context, kind, checked, checked_links, api=True)
 
     def create_http_span(
         self,
@@ -254,9 +256,9 @@ class TracingContextFactory:
 
         Never suppressed as a nested call; while it is entered, the backend's HTTP
         instrumentation stays quiet, so a request is not traced twice."""
-        _check_span_arguments(name, SpanKind.CLIENT, attributes)
+        checked = _check_span_arguments(name, SpanKind.CLIENT, attributes)
         _check_context(context)
-        return self._create(name, context, SpanKind.CLIENT, attributes, (), api=False)
+        return self._create(name, context, SpanKind.CLIENT, checked, (), api=False)
 
     @staticmethod
     def create_span_from_context(
@@ -299,7 +301,7 @@ class TracingContextFactory:
         name: str,
         context: Context,
         kind: SpanKind,
-        attributes: Optional[Mapping[str, AttributeValue]],
+        attributes: dict[str, AttributeValue],
         links: tuple[Link, ...],
         *,
         api: bool,
@@ -325,7 +327,7 @@ class TracingContextFactory:
                 _NestedSpan(outer.span),
             )
         if call.attributes:
-            attributes = {**call.attributes, **(attributes or {})}
+            attributes = {**call.attributes, **attributes}
         span = self._start_span(
             provider, name, None if outer is None else outer.span, kind, attributes, links
         )
@@ -373,18 +375,17 @@ class TracingContextFactory:
         name: str,
         parent: Optional[Span],
         kind: SpanKind,
-        attributes: Optional[Mapping[str, AttributeValue]],
+        attributes: dict[str, AttributeValue],
         links: tuple[Link, ...],
     ) -> Optional[GuardedSpan]:
         """The provider's new span behind the guard, or None when the provider failed."""
         tracer = self._tracer(provider)
         if tracer is None:
             return None
-        span_attributes: dict[str, AttributeValue] = (
-            {} if self._namespace is None else {AZ_NAMESPACE: self._namespace}
+        # attributes is this call's own checked copy: provider code may keep it.
+        span_attributes = (
+            attributes if self._namespace is None else {AZ_NAMESPACE: self._namespace, **attributes}
         )
-        if attributes:
-            span_attributes.update(frozen_attributes(attributes))
         if parent is not None and isinstance(parent, GuardedSpan):
             parent = parent.inner  # the provider knows its own spans, not the guard
         options = CreateSpanOptions(

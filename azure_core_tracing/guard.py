@@ -39,6 +39,7 @@ from azure_core_tracing.tracing import (
     check_event,
     check_headers_mapping,
     check_status,
+    is_plain_attribute,
 )
 
 
@@ -80,8 +81,8 @@ class GuardedSpan(Span):
         name_or_exception: Union[str, BaseException],
         attributes: Optional[Mapping[str, AttributeValue]] = None,
     ) -> None:
-        check_event(name_or_exception, attributes)
-        copied = None if attributes is None else frozen_attributes(attributes)
+        check_event(name_or_exception, None)
+        copied = None if attributes is None else checked_attributes(attributes)
         # The application will catch this very exception: whatever the provider does to it
         # while recording it is undone.
         state = (
@@ -210,35 +211,13 @@ def checked_attributes(attributes: object) -> dict[str, AttributeValue]:
     if type(attributes) is not dict and not isinstance(attributes, Mapping):
         check_attributes(attributes)  # raises: a mapping is what it must be
     copied: dict[str, AttributeValue] = {}
-    plain = _PLAIN_NUMBERS
     for name, value in attributes.items():  # type: ignore[attr-defined]
-        kind = type(value)
-        if (
-            type(name) is str
-            and name.isascii()
-            and name
-            and (kind in plain or (kind is str and value.isascii()))
-        ):
+        if is_plain_attribute(name, value):
             copied[name] = value
         else:
             check_attribute(name, value)
             copied[name] = frozen_value(value)
     return copied
-
-
-_PLAIN_NUMBERS = frozenset({bool, int, float})
-
-
-def frozen_attributes(attributes: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
-    """A copy of ``attributes`` for provider code: the caller's mapping and lists stay theirs."""
-    plain = _PLAIN_SCALARS
-    return {
-        name: value if type(value) in plain else frozen_value(value)
-        for name, value in attributes.items()
-    }
-
-
-_PLAIN_SCALARS = frozenset({str, bool, int, float})
 
 
 class _ExceptionState:

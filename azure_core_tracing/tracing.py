@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ContextManager, Optional, Union
+from typing import Any, ContextManager, Optional, Union
 
 from azure_core_tracing.checks import is_unicode
 from azure_core_tracing.headers import TRACEPARENT, TRACESTATE
@@ -21,6 +21,18 @@ AttributeValue = Union[
 
 _SCALAR_TYPES = (bool, int, float, str)
 _PLAIN_NUMBERS = frozenset({bool, int, float})
+
+
+def is_plain_attribute(name: object, value: Any) -> bool:
+    """Whether an attribute needs no further check: a non-empty ASCII ``str`` name and a
+    ``bool``, ``int``, ``float`` or ASCII ``str`` value (exact types: no subclass)."""
+    kind = type(value)
+    return (
+        type(name) is str
+        and name.isascii()
+        and name != ""
+        and (kind in _PLAIN_NUMBERS or (kind is str and value.isascii()))
+    )
 
 
 class SpanKind(enum.Enum):
@@ -80,16 +92,8 @@ def check_attributes(attributes: object, argument: str = "attributes") -> None:
             f"{argument} must be a mapping of name to value, got {type(attributes).__name__}"
         )
     for name, value in attributes.items():
-        # The common case, a plain ASCII name and a plain scalar, is passed without a call.
-        kind = type(value)
-        if (
-            type(name) is str
-            and name.isascii()
-            and name
-            and (kind in _PLAIN_NUMBERS or (kind is str and value.isascii()))
-        ):
-            continue
-        check_attribute(name, value)
+        if not is_plain_attribute(name, value):
+            check_attribute(name, value)
 
 
 def check_headers_mapping(headers: object) -> None:
@@ -144,8 +148,7 @@ class AttributeSet(MutableMapping[str, AttributeValue]):
         self._items: dict[str, AttributeValue] = {}
         check_attributes(attributes)
         if attributes:
-            for name, value in attributes.items():
-                self[name] = value
+            self._items.update(attributes)
 
     def add_attribute(self, name: str, value: AttributeValue) -> None:
         """Add or replace one attribute; an invalid value is a ``TypeError`` naming it."""

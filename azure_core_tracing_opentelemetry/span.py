@@ -15,7 +15,6 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import Attributes
 
-from azure_core_tracing.checks import is_unicode
 from azure_core_tracing.tracing import (
     AttributeValue,
     Span,
@@ -27,6 +26,7 @@ from azure_core_tracing.tracing import (
     check_event,
     check_headers_mapping,
     check_status,
+    is_plain_attribute,
 )
 
 _SUPPRESS_HTTP_KEY: Optional[str]
@@ -39,8 +39,6 @@ except ImportError:  # pragma: no cover - an OpenTelemetry release without it
     )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_SCALARS = frozenset({str, bool, int, float})
-_NUMBERS = frozenset({bool, int, float})
 # OpenTelemetry's code for each SpanStatus, indexed by its value (an enum's hash is a Python call).
 _STATUS_CODES = tuple(
     StatusCode[status.name] for status in sorted(SpanStatus, key=lambda s: s.value)
@@ -49,26 +47,11 @@ _STATUS_CODES = tuple(
 _PLAIN_STATUSES = tuple(Status(code) for code in _STATUS_CODES)
 
 
-def _plain(name: object, value: object) -> bool:
-    """Whether ``name`` and ``value`` are a plain str name and scalar that need no check: ASCII
-    (a flag the str keeps) or text that can be written as UTF-8."""
-    kind = type(value)
-    return (
-        kind in _SCALARS
-        and type(name) is str
-        and name != ""
-        and (name.isascii() or is_unicode(name))
-        and (not isinstance(value, str) or value.isascii() or is_unicode(value))
-    )
-
-
 def _otel_value(name: str, value: AttributeValue) -> AttributeValue:
-    if _plain(name, value):
-        return value  # the common case
-    check_attribute(name, value)
-    if isinstance(value, (str, bool, int, float)):
-        return value
-    return cast(AttributeValue, list(value))
+    """``value`` once checked; OpenTelemetry takes every valid value as it is."""
+    if not is_plain_attribute(name, value):
+        check_attribute(name, value)
+    return value
 
 
 def to_otel_attributes(attributes: Optional[Mapping[str, AttributeValue]]) -> Attributes:
@@ -79,18 +62,7 @@ def to_otel_attributes(attributes: Optional[Mapping[str, AttributeValue]]) -> At
         check_attributes(attributes)  # raises: a mapping is what it must be
     if not attributes:
         return None
-    numbers = _NUMBERS
-    return {
-        # The common case (an ASCII name and a number or ASCII text) is taken as it is, without
-        # a call; everything else is checked by _otel_value.
-        name: value
-        if type(name) is str
-        and name.isascii()
-        and name
-        and (type(value) in numbers or (type(value) is str and value.isascii()))
-        else _otel_value(name, value)
-        for name, value in attributes.items()
-    }
+    return {name: _otel_value(name, value) for name, value in attributes.items()}
 
 
 def _nanoseconds(moment: datetime) -> int:

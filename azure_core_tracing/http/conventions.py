@@ -53,10 +53,6 @@ class Convention(enum.Enum):
     STABLE = "http"  # OpenTelemetry's stable HTTP names only
     DUPLICATE = "http/dup"  # both
 
-    def names(self, attribute: Attribute) -> tuple[str, ...]:
-        """The attribute names to write ``attribute`` under (none: this convention lacks it)."""
-        return _BY_CONVENTION[self][attribute]
-
     def table(self) -> AttributeNames:
         """Every attribute's names in this convention, as fields (read on every try)."""
         return _TABLES[self]
@@ -83,12 +79,6 @@ def _names(convention: Convention, attribute: Attribute) -> tuple[str, ...]:
     return tuple(name for name in chosen if name is not None)
 
 
-_BY_CONVENTION = {
-    convention: {attribute: _names(convention, attribute) for attribute in Attribute}
-    for convention in Convention
-}
-
-
 class AttributeNames(NamedTuple):
     """The names of each ``Attribute`` in one convention, one field per attribute."""
 
@@ -106,7 +96,7 @@ class AttributeNames(NamedTuple):
 
 _TABLES = {
     convention: AttributeNames(
-        **{attribute.value: _BY_CONVENTION[convention][attribute] for attribute in Attribute}
+        **{attribute.value: _names(convention, attribute) for attribute in Attribute}
     )
     for convention in Convention
 }

@@ -390,10 +390,7 @@ class RawResponse:
         """The whole body; for a streamed response, whatever ``iter_bytes`` has not consumed."""
         if self._body is None:
             self._refuse_async_stream()
-            buffer = io.BytesIO()
-            for chunk in self.iter_bytes():
-                buffer.write(chunk)
-            self._body = buffer.getvalue()
+            self._body = b"".join(self.iter_bytes())
         return self._body
 
     def iter_bytes(self) -> Iterator[bytes]:
@@ -431,10 +428,7 @@ class RawResponse:
     async def read(self) -> bytes:
         """The whole body, reading what is left of a streamed response (sync or async)."""
         if self._body is None and self._async_chunks is not None:
-            buffer = io.BytesIO()
-            async for chunk in self.aiter_bytes():
-                buffer.write(chunk)
-            self._body = buffer.getvalue()
+            self._body = b"".join([chunk async for chunk in self.aiter_bytes()])
         return self.body
 
     async def aclose(self) -> None:
