@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from azure_core_tracing.checks import check_status_codes, type_name
-from azure_core_tracing.context import Context
+from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.guard import checked_attributes
 from azure_core_tracing.tracing import AttributeValue
 
@@ -41,8 +41,7 @@ def tracing_options(
     ``expected_status_codes`` (``{404}`` for an ``exists()`` check) leaves its HTTP span UNSET,
     not ERROR. Options already in ``context`` are kept unless given again (attributes merge).
     """
-    if not isinstance(context, Context):
-        raise TypeError(f"context must be an azure_core_tracing.Context, got {type_name(context)}")
+    check_context(context)
     if enabled is not None and not isinstance(enabled, bool):
         raise TypeError(f"enabled must be a bool or None, got {type_name(enabled)}")
     checked = checked_attributes(attributes)

@@ -128,3 +128,14 @@ class _ApplicationContext(Context):
 
 
 Context.application_context = _ApplicationContext()
+
+
+def check_context(context: object, *, optional: bool = False) -> Optional[Context]:
+    """Return ``context`` if it is a ``Context`` (or None, when ``optional``); else
+    ``TypeError`` naming it."""
+    if isinstance(context, Context) or (optional and context is None):
+        return context
+    allowed = (
+        "an azure_core_tracing.Context or None" if optional else "an azure_core_tracing.Context"
+    )
+    raise TypeError(f"context must be {allowed}, got {type(context).__name__}")

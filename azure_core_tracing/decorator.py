@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Iterable
 from typing import Any, Callable, Optional, TypeVar, Union, cast, overload
 
 from azure_core_tracing.checks import check_name, type_name
-from azure_core_tracing.context import Context
+from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.failures import report_tracing_failure
 from azure_core_tracing.tracing import NOOP_SPAN, Link, SpanKind, SpanStatus, check_links
@@ -46,11 +46,7 @@ class _ContextSlot:
             context = args[self.index]
         else:
             return None
-        if context is not None and not isinstance(context, Context):
-            raise TypeError(
-                f"context must be an azure_core_tracing.Context or None, got {type_name(context)}"
-            )
-        return context
+        return check_context(context, optional=True)
 
     def put(
         self, context: Context, args: tuple[Any, ...], kwargs: dict[str, Any]

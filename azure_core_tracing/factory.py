@@ -9,7 +9,7 @@ from typing import ContextManager, NamedTuple, Optional, Tuple
 
 from azure_core_tracing.call_options import call_options
 from azure_core_tracing.checks import check_name, check_optional_str, type_name
-from azure_core_tracing.context import Context
+from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.failures import report_tracing_failure
 from azure_core_tracing.guard import GuardedSpan, checked_attributes
 from azure_core_tracing.options import ClientOptions
@@ -55,11 +55,6 @@ class _NestedSpan(NoOpSpan):
         self._outer.propagate_to_http_headers(headers)
 
 
-def _check_context(context: object) -> None:
-    if not isinstance(context, Context):
-        raise TypeError(f"context must be an azure_core_tracing.Context, got {type_name(context)}")
-
-
 def _check_span_arguments(
     name: object, kind: object, attributes: object
 ) -> dict[str, AttributeValue]:
@@ -96,7 +91,7 @@ class ContextAndSpan(Tuple[Context, Span]):
             if not isinstance(span, Span):
                 raise TypeError(f"span must be an azure_core_tracing.Span, got {type_name(span)}")
             span = GuardedSpan(span, provider if provider is not None else span)
-        _check_context(context)
+        check_context(context)
         self = tuple.__new__(cls, (context, span))
         self.provider = provider
         self._suppress = suppress_http_instrumentation
@@ -242,7 +237,7 @@ class TracingContextFactory:
         if context is None:
             context = Context()
         else:
-            _check_context(context)
+            check_context(context)
         return self._create(name, context, kind, checked, checked_links, api=True)
 
     def create_http_span(
@@ -257,7 +252,7 @@ class TracingContextFactory:
         Never suppressed as a nested call; while it is entered, the backend's HTTP
         instrumentation stays quiet, so a request is not traced twice."""
         checked = _check_span_arguments(name, SpanKind.CLIENT, attributes)
-        _check_context(context)
+        check_context(context)
         return self._create(name, context, SpanKind.CLIENT, checked, (), api=False)
 
     @staticmethod
@@ -270,7 +265,7 @@ class TracingContextFactory:
         links: Optional[Iterable[Optional[Link]]] = None,
     ) -> ContextAndSpan:
         """Start a span with the factory stored nearest in ``context``; with none, a no-op span."""
-        _check_context(context)
+        check_context(context)
         factory = TracingContextFactory.from_context(context)
         if factory is None:
             _check_span_arguments(name, kind, attributes)
@@ -283,7 +278,7 @@ class TracingContextFactory:
         """Return the factory of the span stored nearest in ``context``, or None."""
         if context is None:
             return None
-        _check_context(context)
+        check_context(context)
         entry: Optional[_Traced] = context.get_value(_TRACING_KEY)
         return None if entry is None else entry.factory
 
@@ -292,7 +287,7 @@ class TracingContextFactory:
         """Return the span stored nearest in ``context``, or None."""
         if context is None:
             return None
-        _check_context(context)
+        check_context(context)
         entry: Optional[_Traced] = context.get_value(_TRACING_KEY)
         return None if entry is None else entry.span
 

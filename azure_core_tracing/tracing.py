@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ContextManager, Optional, Union
 
-from azure_core_tracing.checks import is_unicode
+from azure_core_tracing.checks import check_optional_str, is_unicode
 from azure_core_tracing.headers import TRACEPARENT, TRACESTATE
 from azure_core_tracing.tracecontext import TraceParent, TraceState
 
@@ -112,8 +112,7 @@ def check_status(status: object) -> SpanStatus:
 
 def check_description(description: object) -> None:
     """Raise ``TypeError`` unless a status description is None or a str."""
-    if description is not None and not isinstance(description, str):
-        raise TypeError(f"description must be a str or None, got {type(description).__name__}")
+    check_optional_str(description, "description")
 
 
 def check_end_time(end_time: object) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Callable, ClassVar, Generic, Literal, Optional, TypeVar, Union, cast
 
 from azure_core_tracing.checks import check_name, type_name
-from azure_core_tracing.context import Context
+from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.factory import TracingContextFactory
 from azure_core_tracing.http.activity import RequestActivityPolicy
 from azure_core_tracing.http.log import LogPolicy
@@ -157,13 +157,7 @@ def check_send(request: object, context: object) -> tuple[Request, Context]:
     started) and the context."""
     if not isinstance(request, Request):
         raise TypeError(f"request must be a Request, got {type_name(request)}")
-    if context is None:
-        context = Context()
-    elif not isinstance(context, Context):
-        raise TypeError(
-            f"context must be an azure_core_tracing.Context or None, got {type_name(context)}"
-        )
-    return request.for_send(), context
+    return request.for_send(), check_context(context, optional=True) or Context()
 
 
 _UNREACHED = "the transport policy is the last policy and calls no further"
