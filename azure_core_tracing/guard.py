@@ -11,7 +11,6 @@ plain values before anything else looks at it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 from types import TracebackType
@@ -127,17 +126,6 @@ class GuardedSpan(Span):
             self._dropped(f"it wrote more than {MAX_PROPAGATED_HEADERS} headers")
             return
         for raw_name, raw_value in entries:
-            if (
-                type(raw_name) is str
-                and raw_name in REPLACED_BY_PROPAGATION
-                and type(raw_value) is str
-                and len(raw_value) <= MAX_PROPAGATED_VALUE_BYTES
-                and _PLAIN_TRACE_VALUE.fullmatch(raw_value)
-            ):
-                # The common case, a W3C header with a plain value: what the checks below
-                # would pass, passed without them.
-                headers[raw_name] = raw_value
-                continue
             header = _plain_header(raw_name, raw_value)
             if header is None:
                 self._dropped(
@@ -172,10 +160,6 @@ class GuardedSpan(Span):
 
     def activate(self, *, suppress_http_instrumentation: bool = False) -> ContextManager[None]:
         return _GuardedActivation(self.inner, self._owner, suppress_http_instrumentation)
-
-
-# Printable ASCII and inner spaces, no leading white space: a subset of what check_header allows.
-_PLAIN_TRACE_VALUE = re.compile(r"[!-~][ -~]*")
 
 
 def _plain_header(name: object, value: object) -> Optional[tuple[str, str]]:

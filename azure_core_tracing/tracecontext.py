@@ -52,7 +52,7 @@ def _header_lines(header: object, max_lines: int) -> Optional[list[str]]:
         return []
     if type(header) in (list, tuple):  # the common case, counted without a Python loop
         items = cast("Sequence[object]", header)
-        if len(items) > max_lines or len(items) > MAX_HEADER_TEXT + 1:
+        if len(items) > max_lines:  # max_lines is at most MAX_HEADER_TEXT
             return None
         if set(map(type, items)) <= {str}:
             text = cast("Sequence[str]", items)
