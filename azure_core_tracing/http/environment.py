@@ -34,6 +34,7 @@ import urllib3.util
 
 from azure_core_tracing.headers import AUTHORIZATION
 from azure_core_tracing.http import environ_rules
+from azure_core_tracing.http.urls import authority_bounds
 
 _MAX_ORIGINS = 512
 
@@ -173,11 +174,9 @@ def user_info_credentials(url: str) -> Optional[tuple[str, str]]:
 
 def without_user_info(url: str) -> str:
     """``url`` with any user info taken out of its authority."""
-    netloc = _netloc(url)
-    if "@" not in netloc:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{netloc.rpartition('@')[2]}{rest[len(netloc) :]}"
+    start, end = authority_bounds(url)
+    at = url.rfind("@", start, end)
+    return url if at == -1 else url[:start] + url[at + 1 :]
 
 
 def file_version(path: str) -> FileVersion:
@@ -294,13 +293,8 @@ def _as_sent(url: str) -> str:
 
 
 def _netloc(url: str) -> str:
-    rest = url.partition("://")[2]
-    end = len(rest)
-    for delimiter in "/?#":
-        at = rest.find(delimiter, 0, end)
-        if at != -1:
-            end = at
-    return rest[:end]
+    start, end = authority_bounds(url)
+    return url[start:end]
 
 
 def _origin(url: str) -> str:

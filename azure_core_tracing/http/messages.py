@@ -14,6 +14,7 @@ import idna
 from requests.structures import CaseInsensitiveDict
 
 from azure_core_tracing.checks import check_header, is_token, is_unicode, type_name
+from azure_core_tracing.http.urls import authority_bounds
 
 RequestBody = Union[bytes, str, IO[bytes]]
 
@@ -50,9 +51,8 @@ def _url_problem(url: str) -> str:
     if parts.scheme not in ("http", "https"):
         shown = repr(parts.scheme) if parts.scheme.isalpha() and len(parts.scheme) < 16 else "none"
         return f"must be an absolute http or https URL, got the scheme {shown}"
-    start = url.index("//") + 2 if "//" in url else len(url)
-    ends = [index for index in (url.find(c, start) for c in "/?#") if index >= 0]
-    if "\\" in url[start : min(ends) if ends else len(url)]:
+    start, end = authority_bounds(url)
+    if "\\" in url[start:end]:
         return "a '\\' in the host part is read differently by different libraries"
     host_port = parts.netloc.rpartition("@")[2]
     host, port = _split_port(host_port)

@@ -8,6 +8,7 @@ from typing import Optional
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from azure_core_tracing.checks import check_names, type_name
+from azure_core_tracing.http.urls import authority_bounds
 from azure_core_tracing.options import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_QUERY_PARAMETERS
 
 REDACTED = "REDACTED"
@@ -26,9 +27,7 @@ def may_hide_user_info(url: str) -> bool:
     (and a port) followed by a path, because an unencoded ``/``, ``?`` or ``#`` ends the
     authority; an ``@`` after a ``:`` (or after user info already read) says it was meant
     as user info."""
-    start = url.find("//") + 2
-    ends = [index for index in (url.find(c, start) for c in "/?#") if index >= 0]
-    end = min(ends) if ends else len(url)
+    start, end = authority_bounds(url)
     authority, rest = url[start:end], url[end:]
     if "@" not in rest:
         return False
