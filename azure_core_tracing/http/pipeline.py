@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import time
 from types import TracebackType
 from typing import Callable, Optional
@@ -49,10 +48,6 @@ class HttpPipeline(PipelineBase[HttpTransport, Callable[[float], None]]):
     def _retry_policy(
         self, options: ClientOptions, sleep: Optional[Callable[[float], None]]
     ) -> RetryPolicy:
-        if inspect.iscoroutinefunction(sleep):
-            raise TypeError(
-                "sleep must be a plain function for an HttpPipeline, got a coroutine one"
-            )
         return RetryPolicy(options.retry, sleep=sleep or time.sleep)
 
     def _link(self, policies: tuple[PipelinePolicy, ...]) -> None:

@@ -96,6 +96,10 @@ class RetryPolicy(PipelinePolicy):
         for name, value in (("sleep", sleep), ("async_sleep", async_sleep), ("jitter", jitter)):
             if not callable(value):
                 raise TypeError(f"{name} must be callable, got {type_name(value)}")
+        if inspect.iscoroutinefunction(sleep):
+            raise TypeError(
+                "sleep must be a plain function (async_sleep awaits), got a coroutine one"
+            )
         self.options = options.snapshot()
         self.sleep = sleep
         """How the sync pipeline waits (tests pass a recorder)."""

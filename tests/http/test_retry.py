@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from azure_core_tracing import ClientOptions, Context, OperationCancelledError, RetryOptions
 from azure_core_tracing.context import Context as ContextType
 from azure_core_tracing.http import (
+    HttpPipeline,
     Request,
     RetryPolicy,
     SansIOHttpPolicy,
@@ -318,3 +319,16 @@ def test_a_retry_after_within_max_retry_after_is_waited_for(server: LocalServer)
     client = TracedClient(options)
     assert client.call(Request("GET", url)).status_code == 200
     assert sum(client.sleeps) == pytest.approx(2.0)
+
+
+def test_a_coroutine_sleep_is_refused_when_the_retry_policy_is_built() -> None:
+    """A sync retry loop would call it and never await: refused by ``RetryPolicy`` itself,
+    whether a pipeline builds it or a caller does, not only by ``HttpPipeline``."""
+
+    async def nap(seconds: float) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="sleep must be a plain function"):
+        RetryPolicy(RetryOptions(), sleep=nap)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="sleep must be a plain function"):
+        HttpPipeline(ClientOptions(), "svc", "1.0", sleep=nap)  # type: ignore[arg-type]
