@@ -34,6 +34,7 @@ from azure_core_tracing import ClientOptions, Context, SpanKind, TracingContextF
 from azure_core_tracing.http import (
     AsyncHttpPipeline,
     HttpPipeline,
+    NextPolicy,
     RawResponse,
     Request,
     RequestsTransport,
@@ -517,3 +518,15 @@ def test_the_w3c_test_service_posts_each_elements_arguments_as_given(
             time.sleep(0.01)
         (received,) = callback.received
         assert json.loads(received.body) == arguments
+
+
+def test_coroutine_hooks_are_refused_wherever_the_policy_is_linked() -> None:
+    """The check sits where a sans-I/O policy is linked, so a policy chained by hand (not
+    through a pipeline's policy lists) is refused too."""
+
+    class _Last(NextPolicy):
+        def send(self, request: Request, context: Context) -> RawResponse:
+            return RawResponse(200)
+
+    with pytest.raises(TypeError, match="_AsyncHooks"):
+        _AsyncHooks().chain(_Last())

@@ -20,7 +20,6 @@ from azure_core_tracing.http.policy import (
     NextPolicy,
     PipelinePolicy,
     SansIOHttpPolicy,
-    check_hooks,
 )
 from azure_core_tracing.http.request_id import RequestIdPolicy
 from azure_core_tracing.http.retry import RetryPolicy
@@ -68,8 +67,6 @@ def _custom(policies: object, argument: str, kind: Kind) -> list[PipelinePolicy]
                 f"{argument} of an {'Async' if kind == 'async' else ''}HttpPipeline must hold "
                 f"{' or '.join(cls.__name__ for cls in allowed)} objects, got {type_name(policy)}"
             )
-        if isinstance(policy, SansIOHttpPolicy):
-            check_hooks(policy)
     return checked
 
 

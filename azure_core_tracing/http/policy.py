@@ -69,9 +69,11 @@ class SansIOHttpPolicy(PipelinePolicy):
         """Look at an error on its way back; it is raised on whatever this does."""
 
     def chain(self, next_policy: NextPolicy) -> NextPolicy:
+        _check_hooks(self)
         return _SansIOLink(self, next_policy)
 
     def chain_async(self, next_policy: AsyncNextPolicy) -> AsyncNextPolicy:
+        _check_hooks(self)
         return _AsyncSansIOLink(self, next_policy)
 
 
@@ -138,7 +140,7 @@ def _passed_down(policy: SansIOHttpPolicy, returned: object, context: Context) -
     return returned
 
 
-def check_hooks(policy: SansIOHttpPolicy) -> None:
+def _check_hooks(policy: SansIOHttpPolicy) -> None:
     """Raise ``TypeError`` for a hook written ``async def``: a sans-I/O hook is called, not
     awaited, so it would never run."""
     for hook in ("on_request", "on_response", "on_exception"):
