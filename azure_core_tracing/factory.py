@@ -13,6 +13,10 @@ from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.failures import report_tracing_failure
 from azure_core_tracing.guard import GuardedSpan, checked_attributes
 from azure_core_tracing.options import ClientOptions
+from azure_core_tracing.propagation_headers import (
+    DEFAULT_PROPAGATION_HEADERS,
+    PropagationHeaders,
+)
 from azure_core_tracing.tracing import (
     NOOP_SPAN,
     AttributeSet,
@@ -156,6 +160,7 @@ class TracingContextFactory:
         "_last_tracer",
         "_namespace",
         "_package_version",
+        "_propagation",
         "_schema_url",
         "_suppress_nested",
         "_tracer_name",
@@ -184,6 +189,8 @@ class TracingContextFactory:
             raise ValueError("service_name or package_name must be a non-empty str")
         self._client_provider = options.telemetry.tracing_provider
         self._suppress_nested = options.telemetry.suppress_nested_spans
+        extra = options.telemetry.propagation_headers
+        self._propagation = PropagationHeaders(extra) if extra else DEFAULT_PROPAGATION_HEADERS
         self._namespace = service_name or None
         self._tracer_name = tracer_name
         # One (provider, tracer) pair: a bounded cache that keeps at most one provider alive.
@@ -398,4 +405,4 @@ class TracingContextFactory:
             return None
         if span is NOOP_SPAN:
             return None
-        return GuardedSpan(span, provider)
+        return GuardedSpan(span, provider, self._propagation)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from datetime import datetime
+from itertools import islice
 from types import TracebackType
 from typing import ContextManager, Optional, Union
 
@@ -21,11 +22,14 @@ from azure_core_tracing.failures import report_tracing_failure
 from azure_core_tracing.headers import (
     MAX_PROPAGATED_HEADERS,
     MAX_PROPAGATED_VALUE_BYTES,
+    MAX_PROPAGATION_CARRIER,
     MAX_TRACESTATE_BYTES,
-    PROTECTED_FROM_PROPAGATION,
-    PROTECTED_PREFIXES_FROM_PROPAGATION,
     REPLACED_BY_PROPAGATION,
     TRACESTATE,
+)
+from azure_core_tracing.propagation_headers import (
+    DEFAULT_PROPAGATION_HEADERS,
+    PropagationHeaders,
 )
 from azure_core_tracing.tracing import (
     AttributeValue,
@@ -43,14 +47,21 @@ from azure_core_tracing.tracing import (
 
 
 class GuardedSpan(Span):
-    """A provider's span (``inner``) whose failures never reach the caller."""
+    """A provider's span (``inner``) whose failures never reach the caller; its propagation
+    writes only the headers ``propagation`` allows (default: the built-in allow-list)."""
 
-    __slots__ = ("_owner", "inner")
+    __slots__ = ("_owner", "_propagation", "inner")
 
-    def __init__(self, inner: Span, owner: object) -> None:
+    def __init__(
+        self,
+        inner: Span,
+        owner: object,
+        propagation: PropagationHeaders = DEFAULT_PROPAGATION_HEADERS,
+    ) -> None:
         self.inner = inner
         """The provider's own span: calls made on it directly are not guarded."""
         self._owner = owner
+        self._propagation = propagation
 
     def end(self, end_time: Optional[datetime] = None) -> None:
         check_end_time(end_time)
@@ -106,48 +117,60 @@ class GuardedSpan(Span):
             report_tracing_failure(self._owner, "set_status", error)
 
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
-        """Add the provider's trace headers to ``headers``, keeping only what may be sent.
+        """Add the provider's propagation headers to ``headers``, keeping only what may be sent.
 
-        Only headers ``headers`` does not have yet are added (the W3C ``traceparent`` and
-        ``tracestate`` are replaced: the try's own trace context is what must go), never one
-        of the request's own kind (``PROTECTED_FROM_PROPAGATION``), each a token name with a
-        clean Latin-1 value of at most ``MAX_PROPAGATED_VALUE_BYTES`` (any valid
-        ``tracestate``, which may be longer, passes whole); anything else is dropped and
-        reported."""
+        Only propagation headers are written (``PropagationHeaders``: an allow-list), at most
+        ``MAX_PROPAGATED_HEADERS`` of them, and only ones ``headers`` does not have yet (the
+        W3C ``traceparent`` and ``tracestate`` are replaced: the try's own trace context is
+        what must go), each a token name with a clean Latin-1 value of at most
+        ``MAX_PROPAGATED_VALUE_BYTES`` (any valid ``tracestate``, which may be longer, passes
+        whole); anything else is dropped and reported, by name, never by value."""
         check_headers_mapping(headers)
         carrier: dict[str, str] = {}
         try:
             self.inner.propagate_to_http_headers(carrier)
-            entries = list(carrier.items())[: MAX_PROPAGATED_HEADERS + 1]
+            entries = list(islice(carrier.items(), MAX_PROPAGATION_CARRIER + 1))
         except Exception as error:
             report_tracing_failure(self._owner, "propagate_to_http_headers", error)
             return
-        if len(entries) > MAX_PROPAGATED_HEADERS:
-            self._dropped(f"it wrote more than {MAX_PROPAGATED_HEADERS} headers")
-            return
+        if len(entries) > MAX_PROPAGATION_CARRIER:
+            self._dropped(f"it wrote more than {MAX_PROPAGATION_CARRIER} headers; the rest")
+            del entries[MAX_PROPAGATION_CARRIER:]
+        allows = self._propagation.allows
+        written = 0
         for raw_name, raw_value in entries:
             header = _plain_header(raw_name, raw_value)
             if header is None:
                 self._dropped(
                     "it wrote a header that cannot be sent (a name or value that is not clean "
                     f"text, or a value over {MAX_PROPAGATED_VALUE_BYTES} bytes: "
-                    f"{type_name(raw_name)}/{type_name(raw_value)})"
+                    f"{type_name(raw_name)}/{type_name(raw_value)}); that header"
                 )
                 continue
             name, value = header
-            lowered = name.lower()
-            if lowered in PROTECTED_FROM_PROPAGATION or lowered.startswith(
-                PROTECTED_PREFIXES_FROM_PROPAGATION
-            ):
-                self._dropped(f"it wrote the {name!r} header, which tracing never sets")
-            elif lowered not in REPLACED_BY_PROPAGATION and name in headers:
-                self._dropped(f"it wrote the {name!r} header, which the request already has")
+            if not allows(name):
+                self._dropped(
+                    f"it wrote the {name[:64]!r} header, which is not a propagation header "
+                    "(TelemetryOptions.propagation_headers names more), so that header"
+                )
+            elif name.lower() not in REPLACED_BY_PROPAGATION and name in headers:
+                self._dropped(f"it wrote the {name!r} header, which the request already has; ours")
+            elif written == MAX_PROPAGATED_HEADERS:
+                self._dropped(
+                    f"it wrote more than {MAX_PROPAGATED_HEADERS} propagation headers; "
+                    f"the {name!r} header and those after it"
+                )
+                return
             else:
                 headers[name] = value
+                written += 1
 
     def _dropped(self, problem: str) -> None:
         report_tracing_failure(
-            self._owner, "propagate_to_http_headers", f"{problem}; the header was dropped"
+            self._owner,
+            "propagate_to_http_headers",
+            f"{problem} was dropped",
+            "the request is sent without it",
         )
 
     @property

@@ -14,10 +14,31 @@ AUTHORIZATION = "Authorization"
 PROXY_AUTHORIZATION = "Proxy-Authorization"
 CONTENT_TYPE = "Content-Type"
 
-# What a span's propagation may never write, even where the request lacks it: the request's
-# framing, content, conditions, credentials and identity belong to the application, whatever a
-# tracing backend's propagator does (and Azure's x-ms-* headers may be signed).
-PROTECTED_FROM_PROPAGATION = frozenset(
+# The headers a span's propagation may write: the trace context and baggage headers of W3C
+# Trace Context and Baggage, B3 (single and multi), Jaeger, AWS X-Ray and OpenTracing. Anything
+# else a propagator writes (an OTEL_PROPAGATORS entry, a third-party or hostile one) is dropped:
+# an allow-list, since no list of dangerous headers is ever complete. Lower-case.
+PROPAGATION_HEADERS = frozenset(
+    {
+        TRACEPARENT,
+        TRACESTATE,
+        "baggage",
+        "b3",
+        "x-b3-traceid",
+        "x-b3-spanid",
+        "x-b3-parentspanid",
+        "x-b3-sampled",
+        "x-b3-flags",
+        "uber-trace-id",
+        "x-amzn-trace-id",
+    }
+)
+PROPAGATION_HEADER_PREFIXES = ("uberctx-", "ot-tracer-", "ot-baggage-")
+
+# The request's own headers (framing, content, conditions, credentials, identity, and Azure's
+# x-ms-*, which may be signed): an application cannot allow propagation to write them
+# (TelemetryOptions.propagation_headers refuses them when set).
+REQUEST_OWN_HEADERS = frozenset(
     {
         "api-key",
         AUTHORIZATION.lower(),
@@ -43,7 +64,7 @@ PROTECTED_FROM_PROPAGATION = frozenset(
         CLIENT_REQUEST_ID,
     }
 )
-PROTECTED_PREFIXES_FROM_PROPAGATION = (
+REQUEST_OWN_HEADER_PREFIXES = (
     "accept",
     "content-",
     "if-",
@@ -55,8 +76,11 @@ PROTECTED_PREFIXES_FROM_PROPAGATION = (
 # request, or left by an earlier send) is replaced by the try's.
 REPLACED_BY_PROPAGATION = frozenset({TRACEPARENT, TRACESTATE})
 # Bounds on what propagation adds: W3C baggage's own limit per header, but the longest valid
-# Level 2 tracestate (32 members of 256 + 1 + 256 characters, 31 commas) for tracestate; and
-# a few headers.
+# Level 2 tracestate (32 members of 256 + 1 + 256 characters, 31 commas) for tracestate. At
+# most 64 allowed headers are sent: every built-in format at once (14 headers) with 25 baggage
+# entries each as Jaeger's uberctx-* and OpenTracing's ot-baggage-* headers; past that, the
+# extra headers are dropped. At most 256 headers of a carrier are looked at.
 MAX_PROPAGATED_VALUE_BYTES = 8192
 MAX_TRACESTATE_BYTES = 32 * (256 + 1 + 256) + 31
-MAX_PROPAGATED_HEADERS = 8
+MAX_PROPAGATED_HEADERS = 64
+MAX_PROPAGATION_CARRIER = 256

@@ -20,6 +20,7 @@ from azure_core_tracing.checks import (
     check_status_codes,
     type_name,
 )
+from azure_core_tracing.propagation_headers import check_propagation_headers
 from azure_core_tracing.tracing import TracerProvider, check_tracer_provider
 
 if TYPE_CHECKING:
@@ -123,13 +124,16 @@ class _Options:
 
 @dataclass
 class TelemetryOptions(_Options):
-    """Who is calling (``application_id``), which tracer provider traces this client, and
+    """Who is calling (``application_id``), which tracer provider traces this client,
     whether a public method called inside another's span is left out (``suppress_nested_spans``:
-    its span is not made, and its HTTP spans go under the outer method's span)."""
+    its span is not made, and its HTTP spans go under the outer method's span), and which
+    headers a propagator may write besides the built-in trace context and baggage headers
+    (``propagation_headers``: names, any case; one ending in ``*`` is a prefix)."""
 
     application_id: Optional[str] = None
     tracing_provider: Optional[TracerProvider] = None
     suppress_nested_spans: bool = True
+    propagation_headers: set[str] = field(default_factory=set)
 
     def _check(self, name: str, value: Any) -> Any:
         if name == "application_id":
@@ -138,6 +142,8 @@ class TelemetryOptions(_Options):
             return check_tracer_provider(value, "tracing_provider")
         if name == "suppress_nested_spans":
             return check_bool(value, name)
+        if name == "propagation_headers":
+            return set(check_propagation_headers(value, name))
         return value
 
 
