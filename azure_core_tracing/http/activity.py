@@ -7,7 +7,8 @@ across ``await``. Attribute names come from ``conventions`` (one table for both 
 
 from __future__ import annotations
 
-from typing import Optional
+from collections.abc import Iterator, MutableMapping
+from typing import NamedTuple, Optional
 from urllib.parse import urlsplit
 
 from azure_core_tracing.call_options import call_options
@@ -64,6 +65,13 @@ class RequestActivityPolicy(PipelinePolicy):
 
     def start(self, request: Request, context: Context) -> Optional[ContextAndSpan]:
         """The try's span, its trace context already in ``request``; None when untraced."""
+        attempt = self._begin(request, context)
+        return None if attempt is None else attempt.scope
+
+    def _begin(self, request: Request, context: Context) -> Optional[_Try]:
+        """``start``, remembering what propagation wrote: ``_end`` takes it out again once the
+        try is sent, so a request a policy sends again gets fresh trace headers, never a
+        stale copy of the last try's."""
         factory = TracingContextFactory.from_context(context) or self._factory
         if not factory.is_tracing_enabled:
             return None
@@ -75,8 +83,9 @@ class RequestActivityPolicy(PipelinePolicy):
         )
         if scope.span is NOOP_SPAN:
             return None
-        scope.span.propagate_to_http_headers(request.headers)
-        return scope
+        written = _Written(request.headers)
+        scope.span.propagate_to_http_headers(written)
+        return _Try(scope, written)
 
     def finish(self, scope: ContextAndSpan, response: RawResponse) -> None:
         """Record the response on the try's span: status code, service request id, and ERROR
@@ -151,6 +160,52 @@ def _server_text(value: object) -> Optional[str]:
     return text if is_unicode(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+class _Written(MutableMapping[str, str]):
+    """The request's headers as propagation writes them: what each write replaced is kept,
+    so ``undo`` can put the headers back as they were."""
+
+    __slots__ = ("_headers", "_replaced")
+
+    def __init__(self, headers: MutableMapping[str, str]) -> None:
+        self._headers = headers
+        self._replaced: list[tuple[str, Optional[str]]] = []
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self._replaced.append((name, self._headers.get(name)))
+        self._headers[name] = value
+
+    def __getitem__(self, name: str) -> str:
+        return self._headers[name]
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("propagation only writes headers")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._headers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+    def undo(self) -> None:
+        headers = self._headers
+        for name, previous in reversed(self._replaced):
+            if previous is None:
+                headers.pop(name, None)
+            else:
+                headers[name] = previous
+        self._replaced.clear()
+
+
+class _Try(NamedTuple):
+    """A traced try: its span and what its propagation wrote into the request."""
+
+    scope: ContextAndSpan
+    written: _Written
+
+
 class _ActivityLink(NextPolicy):
     __slots__ = ("_next", "_policy")
 
@@ -158,16 +213,20 @@ class _ActivityLink(NextPolicy):
         self._policy, self._next = policy, next_policy
 
     def send(self, request: Request, context: Context) -> RawResponse:
-        scope = self._policy.start(request, context)
-        if scope is None:
+        attempt = self._policy._begin(request, context)
+        if attempt is None:
             return self._next.send(request, context)
-        with scope:
-            try:
-                response = self._next.send(request, scope.context)
-            except BaseException as error:
-                self._policy.failed(scope, error)
-                raise
-            self._policy.finish(scope, response)
+        scope = attempt.scope
+        try:
+            with scope:
+                try:
+                    response = self._next.send(request, scope.context)
+                except BaseException as error:
+                    self._policy.failed(scope, error)
+                    raise
+                self._policy.finish(scope, response)
+        finally:
+            attempt.written.undo()
         return response
 
 
@@ -178,14 +237,18 @@ class _AsyncActivityLink(AsyncNextPolicy):
         self._policy, self._next = policy, next_policy
 
     async def send(self, request: Request, context: Context) -> RawResponse:
-        scope = self._policy.start(request, context)
-        if scope is None:
+        attempt = self._policy._begin(request, context)
+        if attempt is None:
             return await self._next.send(request, context)
-        with scope:  # an activation is a context variable: it holds across the await
-            try:
-                response = await self._next.send(request, scope.context)
-            except BaseException as error:
-                self._policy.failed(scope, error)
-                raise
-            self._policy.finish(scope, response)
+        scope = attempt.scope
+        try:
+            with scope:  # an activation is a context variable: it holds across the await
+                try:
+                    response = await self._next.send(request, scope.context)
+                except BaseException as error:
+                    self._policy.failed(scope, error)
+                    raise
+                self._policy.finish(scope, response)
+        finally:
+            attempt.written.undo()
         return response

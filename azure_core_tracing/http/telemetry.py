@@ -30,7 +30,10 @@ def build_user_agent(
 
 
 class TelemetryPolicy(SansIOHttpPolicy):
-    """Sets ``User-Agent``; a value the caller set is kept after the SDK's own."""
+    """Sets ``User-Agent``; a value the caller set is kept after the SDK's own.
+
+    Idempotent: a request sent again through the pipeline (by a policy before this one that
+    re-sends, as a redirect or re-authentication does) keeps one copy of the SDK's string."""
 
     def __init__(
         self, package_name: str, package_version: str, application_id: Optional[str] = None
@@ -38,6 +41,10 @@ class TelemetryPolicy(SansIOHttpPolicy):
         self.user_agent = build_user_agent(package_name, package_version, application_id)
 
     def on_request(self, request: Request, context: Context) -> Optional[Context]:
+        ours = self.user_agent
         callers = request.headers.get(USER_AGENT)
-        request.headers[USER_AGENT] = f"{self.user_agent} {callers}" if callers else self.user_agent
+        if not callers:
+            request.headers[USER_AGENT] = ours
+        elif callers != ours and not callers.startswith(f"{ours} "):
+            request.headers[USER_AGENT] = f"{ours} {callers}"
         return None
