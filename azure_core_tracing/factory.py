@@ -4,6 +4,7 @@ and ``ContextAndSpan``: the one span lifecycle every traced operation goes throu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import ContextManager, NamedTuple, Optional, Tuple
 
@@ -46,6 +47,39 @@ class _Traced(NamedTuple):
     api: bool  # a public API call's span (a call made inside it is a nested one)
 
 
+class _Ambient(NamedTuple):
+    """The API call under way in this thread or task, whatever context its callees pass."""
+
+    traced: _Traced
+    tracer: Tracer  # made its span: asked whether that span is still the current one
+    provider: TracerProvider
+
+
+# The innermost API span entered in this thread or task (a context variable: copied into new
+# tasks, not into new threads, as OpenTelemetry's own current span is).
+_CURRENT_API: ContextVar[Optional[_Ambient]] = ContextVar("azure_core_tracing_api", default=None)
+
+
+def _ambient_api_call() -> Optional[_Traced]:
+    """The API call whose span is the backend's current span right now, if any.
+
+    An application's own span started inside the call is current instead: then there is
+    none, and a call made there gets a span of its own."""
+    ambient = _CURRENT_API.get()
+    if ambient is None:
+        return None
+    inner = ambient.traced.span
+    if isinstance(inner, GuardedSpan):
+        inner = inner.inner
+    try:
+        current = ambient.tracer.current_span()
+        same = current is not None and (current is inner or bool(current == inner))
+    except Exception as error:
+        report_tracing_failure(ambient.provider, "current_span", error)
+        return None
+    return ambient.traced if same else None
+
+
 class _NestedSpan(NoOpSpan):
     """Stands in for the span of a public call made inside another's: records nothing, but
     propagates the outer span's trace context (``outer`` is already the current span)."""
@@ -82,6 +116,8 @@ class ContextAndSpan(Tuple[Context, Span]):
     _suppress: bool
     _state: int
     _activation: Optional[ContextManager[None]]
+    _ambient: Optional[_Ambient]  # an API call's: current while entered
+    _token: Optional[Token[Optional[_Ambient]]]
 
     def __new__(
         cls,
@@ -101,6 +137,8 @@ class ContextAndSpan(Tuple[Context, Span]):
         self._suppress = suppress_http_instrumentation
         self._state = _NEW
         self._activation = None
+        self._ambient = None
+        self._token = None
         return self
 
     @property
@@ -124,6 +162,8 @@ class ContextAndSpan(Tuple[Context, Span]):
             activation = span.activate(suppress_http_instrumentation=self._suppress)
             activation.__enter__()
             self._activation = activation
+            if self._ambient is not None:
+                self._token = _CURRENT_API.set(self._ambient)
         return self
 
     def __exit__(
@@ -140,6 +180,12 @@ class ContextAndSpan(Tuple[Context, Span]):
             return
         if isinstance(exc, Exception):  # a KeyboardInterrupt or a cancelled task is no error
             span.add_event(exc)
+        token, self._token = self._token, None
+        if token is not None:
+            try:
+                _CURRENT_API.reset(token)
+            except (ValueError, RuntimeError):  # exited in another task's context than entered
+                pass
         activation, self._activation = self._activation, None
         if activation is not None:
             # Deactivated before it ends, as OpenTelemetry's use_span does: what the span
@@ -315,13 +361,11 @@ class TracingContextFactory:
         if provider is None:
             return ContextAndSpan(context, NOOP_SPAN)
         outer: Optional[_Traced] = context.get_value(_TRACING_KEY)
-        if (
-            api
-            and outer is not None
-            and outer.api
-            and self._suppress_nested
-            and kind not in _NEVER_NESTED
-        ):
+        nests = api and self._suppress_nested and kind not in _NEVER_NESTED
+        if nests and outer is None:
+            # No span passed: the API call under way, if its span is the current one.
+            outer = _ambient_api_call()
+        if nests and outer is not None and outer.api:
             # The outer call's span stays the parent of what this call does; this client's
             # factory names it (its HTTP spans carry this client's az.namespace).
             return ContextAndSpan(
@@ -330,21 +374,24 @@ class TracingContextFactory:
             )
         if call.attributes:
             attributes = {**call.attributes, **attributes}
-        span = self._start_span(
+        started = self._start_span(
             provider, name, None if outer is None else outer.span, kind, attributes, links
         )
-        if span is None:
+        if started is None:
             return ContextAndSpan(context, NOOP_SPAN)
-        return ContextAndSpan(
-            # A SERVER or CONSUMER span is a request or message come in, not an API call: the
-            # API calls made while handling it have spans of their own.
-            context.with_value(
-                _TRACING_KEY, _Traced(span, self, api and kind not in _NEVER_NESTED)
-            ),
+        span, tracer = started
+        # A SERVER or CONSUMER span is a request or message come in, not an API call: the API
+        # calls made while handling it have spans of their own.
+        traced = _Traced(span, self, api and kind not in _NEVER_NESTED)
+        scope = ContextAndSpan(
+            context.with_value(_TRACING_KEY, traced),
             span,
             provider,
             suppress_http_instrumentation=not api,
         )
+        if traced.api:
+            scope._ambient = _Ambient(traced, tracer, provider)
+        return scope
 
     def _provider(self) -> Optional[TracerProvider]:
         provider = self._client_provider
@@ -379,8 +426,9 @@ class TracingContextFactory:
         kind: SpanKind,
         attributes: dict[str, AttributeValue],
         links: tuple[Link, ...],
-    ) -> Optional[GuardedSpan]:
-        """The provider's new span behind the guard, or None when the provider failed."""
+    ) -> Optional[tuple[GuardedSpan, Tracer]]:
+        """The provider's new span behind the guard and the tracer that made it, or None when
+        the provider failed."""
         tracer = self._tracer(provider)
         if tracer is None:
             return None
@@ -405,4 +453,4 @@ class TracingContextFactory:
             return None
         if span is NOOP_SPAN:
             return None
-        return GuardedSpan(span, provider, self._propagation)
+        return GuardedSpan(span, provider, self._propagation), tracer

@@ -310,6 +310,15 @@ class Tracer(ABC):
         """Return an empty ``AttributeSet`` to fill and pass to ``create_span``."""
         return AttributeSet()
 
+    def current_span(self) -> Optional[Span]:
+        """The backend's current span here (this thread or task); None when it cannot tell.
+
+        Optional: a span this tracer made must compare equal (``==``) to the object its
+        ``create_span`` returned. It lets a public method called inside another's span,
+        with no ``context`` passed, be left out as a nested call (``suppress_nested_spans``);
+        a tracer without it leaves that to a passed ``context``."""
+        return None
+
 
 class TracerProvider(ABC):
     """A factory of tracers; an application usually has one."""

@@ -57,6 +57,11 @@ class OpenTelemetryTracer(Tracer):
         )
         return OpenTelemetrySpan(otel_span)
 
+    def current_span(self) -> Optional[Span]:
+        """OpenTelemetry's current span, equal to the ``OpenTelemetrySpan`` made for it."""
+        otel_span = otel_trace.get_current_span()
+        return None if otel_span is otel_trace.INVALID_SPAN else OpenTelemetrySpan(otel_span)
+
 
 class OpenTelemetryProvider(TracerProvider):
     """Wraps an OpenTelemetry ``TracerProvider`` (or the global one) for Azure service clients."""

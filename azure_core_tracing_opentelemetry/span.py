@@ -83,6 +83,16 @@ class OpenTelemetrySpan(Span):
         """The OpenTelemetry span underneath."""
         self._ended = False
 
+    def __eq__(self, other: object) -> bool:
+        """Two ``OpenTelemetrySpan`` objects are equal when they show the same OpenTelemetry
+        span (``OpenTelemetryTracer.current_span`` makes a new one for the current span)."""
+        if isinstance(other, OpenTelemetrySpan):
+            return other.otel_span is self.otel_span
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return id(self.otel_span)
+
     def end(self, end_time: Optional[datetime] = None) -> None:
         check_end_time(end_time)
         if self._ended:
