@@ -213,7 +213,9 @@ class Span(ABC):
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
         """Write this span's trace context (W3C ``traceparent``) into ``headers``.
 
-        A span that is not recording writes nothing."""
+        A span that is not recording writes nothing. Behind the library's guard, only
+        propagation headers (``headers.PROPAGATION_HEADERS`` and the client's
+        ``TelemetryOptions.propagation_headers``) reach a request."""
 
     @property
     @abstractmethod
