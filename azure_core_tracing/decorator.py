@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Awaitable, Iterable
 from typing import Any, Callable, Optional, TypeVar, Union, cast, overload
 
@@ -107,10 +108,111 @@ def _start(
     return scope, slot.put(scope.context, args, kwargs)
 
 
+_REFUSE = "distributed_trace decorates methods (a def or async def that takes self first)"
+_LRU_CACHE_WRAPPER = type(functools.lru_cache(maxsize=None)(lambda: None))
+_BUILTINS = (
+    types.BuiltinFunctionType,
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.MethodWrapperType,
+    types.ClassMethodDescriptorType,
+)
+# The kinds that are no def, with what to do instead. A traced method finds its client through
+# ``self``, and the decorator's wrapper binds to ``self`` as a def does: a kind that binds
+# otherwise, or not at all, would change the call.
+_KINDS: tuple[tuple[Union[type, tuple[type, ...]], str, str], ...] = (
+    (
+        staticmethod,
+        "a staticmethod",
+        "it has no self to find the client's _tracing_factory through; make it a method, "
+        "or trace the methods that call it",
+    ),
+    (classmethod, "a classmethod", "put @classmethod above @distributed_trace"),
+    (property, "a property", "put @property above @distributed_trace to trace the getter"),
+    (
+        functools.cached_property,
+        "a functools.cached_property",
+        "put @functools.cached_property above @distributed_trace",
+    ),
+    (
+        functools.singledispatchmethod,
+        "a functools.singledispatchmethod",
+        "put @functools.singledispatchmethod above @distributed_trace",
+    ),
+    (
+        functools.partialmethod,
+        "a functools.partialmethod",
+        "make the partialmethod of the traced method: partialmethod(distributed_trace(f), ...)",
+    ),
+    (
+        _LRU_CACHE_WRAPPER,
+        "a functools.lru_cache or functools.cache function",
+        "put the cache above @distributed_trace, so it keys on the caller's arguments, not on "
+        "the new context, and only the calls that run are traced",
+    ),
+    (
+        functools.partial,
+        "a functools.partial",
+        "it has no self; trace the function it wraps, and fix a method's arguments with "
+        "functools.partialmethod over the traced method",
+    ),
+    (
+        types.MethodType,
+        "a bound method",
+        "it is bound to its self already; decorate the function in its class",
+    ),
+    (type, "a class", "decorate its methods"),
+    (_BUILTINS, "a builtin", "trace a def method that calls it"),
+)
+
+
+def _check_kind(func: object) -> None:
+    """Refuse, when decorating, every kind but a def or async def, saying what to do."""
+    if inspect.isfunction(func):
+        return
+    for kinds, what, instead in _KINDS:
+        if isinstance(func, kinds):
+            raise TypeError(f"{_REFUSE}, got {what}: {instead}")
+    if callable(func):
+        raise TypeError(
+            f"{_REFUSE}, got a {type_name(func)} instance: it has no self of its own; "
+            "decorate its class's __call__ method, or a def that calls it"
+        )
+    raise TypeError(f"{_REFUSE}, got {type_name(func)}")
+
+
+def _innermost(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The function under ``func``'s functools.wraps-based decorators."""
+    try:
+        return cast(Callable[..., Any], inspect.unwrap(func))
+    except ValueError:  # a __wrapped__ cycle: only ``func`` itself can be read
+        return func
+
+
+def _check_runs_while_traced(func: Callable[..., Any]) -> None:
+    """Refuse a function whose work would run after its span ended."""
+    if inspect.iscoroutinefunction(func):
+        return  # the wrapper awaits it: whatever it returns is done when the span ends
+    inner = _innermost(func)
+    if inspect.isgeneratorfunction(inner) or inspect.isasyncgenfunction(inner):
+        raise TypeError(
+            f"distributed_trace cannot trace the generator {func.__qualname__}: its span would "
+            "end before the first item; trace the method that consumes it instead, or use "
+            "TracingContextFactory.create_span where it is consumed"
+        )
+    if inspect.iscoroutinefunction(inner):
+        raise TypeError(
+            f"distributed_trace cannot trace {func.__qualname__}: a decorator under it is no "
+            "async def, so it returns the coroutine unawaited and the span would end before "
+            "the method runs; put @distributed_trace right above the async def, or make that "
+            "decorator's wrapper async def"
+        )
+
+
 def _parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
     try:
         parameters = list(inspect.signature(func).parameters.values())
-    except (TypeError, ValueError):  # no signature to read (a builtin): nothing to check
+    except (TypeError, ValueError):  # no signature to read: nothing to check
         return []
     if not parameters or parameters[0].kind not in (
         inspect.Parameter.POSITIONAL_ONLY,
@@ -118,19 +220,15 @@ def _parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
         inspect.Parameter.VAR_POSITIONAL,
     ):
         raise TypeError(
-            f"distributed_trace decorates methods: {func.__qualname__} must take self first"
+            f"distributed_trace decorates methods: {func.__qualname__} must take self first "
+            "(the client whose _tracing_factory traces the call)"
         )
     return parameters
 
 
 def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
-    if not callable(func):
-        raise TypeError(f"distributed_trace decorates methods, got {type_name(func)}")
-    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-        raise TypeError(
-            f"distributed_trace cannot trace the generator {func.__qualname__}: its span would "
-            "end before the first item; trace the method that consumes it instead"
-        )
+    _check_kind(func)
+    _check_runs_while_traced(func)
     span_name = name or func.__qualname__
     slot = _ContextSlot(_parameters(func))
 
