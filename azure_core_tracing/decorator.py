@@ -30,13 +30,13 @@ class _ContextSlot:
     __slots__ = ("by_keyword", "index")
 
     def __init__(self, parameters: list[inspect.Parameter]) -> None:
-        self.index: Optional[int] = None  # position among the arguments after ``self``
+        self.index: Optional[int] = None  # position among the arguments, ``self`` at 0
         self.by_keyword = False
-        for position, param in enumerate(parameters):
+        for position, param in enumerate(parameters[1:], 1):  # the first one is ``self``
             if param.name != _CONTEXT or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
             if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-                self.index = position - 1
+                self.index = position
             self.by_keyword = param.kind != param.POSITIONAL_ONLY
 
     def take(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Context]:
@@ -76,33 +76,36 @@ def _factory_of(owner: object) -> Optional[TracingContextFactory]:
     return None
 
 
-def _links(links: Links, owner: object, args: Any, kwargs: Any) -> Optional[tuple[Link, ...]]:
+def _links(links: Links, args: tuple[Any, ...], kwargs: Any) -> Optional[tuple[Link, ...]]:
     if not callable(links):
         return links
     try:  # the application's code, run for tracing: it must not break the call either
-        return check_links(links(owner, *args, **kwargs))
+        return check_links(links(*args, **kwargs))
     except Exception as error:
         report_tracing_failure(
-            type(owner), f"{_OPERATION} links", error, "the span goes on without links"
+            type(args[0]), f"{_OPERATION} links", error, "the span goes on without links"
         )
         return None
 
 
 def _start(
-    owner: object,
     name: str,
     kind: SpanKind,
     links: Links,
     slot: _ContextSlot,
-    args: Any,
-    kwargs: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> tuple[Optional[ContextAndSpan], tuple[Any, ...]]:
-    """The span for one call and the arguments to call with; no span when tracing is off."""
+    """The span for one call and the arguments to call with; no span when tracing is off.
+
+    ``args`` are all the positional arguments, ``self`` first. A call without them (a
+    ``@staticmethod`` over the decorator, or ``self`` passed by keyword) has no client to
+    trace through and runs untraced, exactly as the method would."""
     parent = slot.take(args, kwargs)
-    factory = _factory_of(owner)
+    factory = _factory_of(args[0]) if args else None
     if factory is None or not factory.is_tracing_enabled:
         return None, args  # the method gets the caller's own arguments, untouched
-    scope = factory.create_span(name, parent, kind=kind, links=_links(links, owner, args, kwargs))
+    scope = factory.create_span(name, parent, kind=kind, links=_links(links, args, kwargs))
     if scope.span is NOOP_SPAN:
         return None, args
     return scope, slot.put(scope.context, args, kwargs)
@@ -232,28 +235,30 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
     span_name = name or func.__qualname__
     slot = _ContextSlot(_parameters(func))
 
+    # Both wrappers take ``self`` in ``*args``, so that a call without it (a @staticmethod
+    # over the decorator) fails or succeeds exactly as the method itself would.
     if inspect.iscoroutinefunction(func):
         coroutine = cast(Callable[..., Awaitable[Any]], func)
 
         @functools.wraps(func)
-        async def traced_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            scope, args = _start(self, span_name, kind, links, slot, args, kwargs)
+        async def traced_async(*args: Any, **kwargs: Any) -> Any:
+            scope, args = _start(span_name, kind, links, slot, args, kwargs)
             if scope is None:
-                return await coroutine(self, *args, **kwargs)
+                return await coroutine(*args, **kwargs)
             with scope:
-                result = await coroutine(self, *args, **kwargs)
+                result = await coroutine(*args, **kwargs)
                 scope.span.set_status(SpanStatus.OK)
                 return result
 
         return cast(F, traced_async)
 
     @functools.wraps(func)
-    def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
-        scope, args = _start(self, span_name, kind, links, slot, args, kwargs)
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        scope, args = _start(span_name, kind, links, slot, args, kwargs)
         if scope is None:
-            return func(self, *args, **kwargs)
+            return func(*args, **kwargs)
         with scope:
-            result = func(self, *args, **kwargs)
+            result = func(*args, **kwargs)
             scope.span.set_status(SpanStatus.OK)
             return result
 

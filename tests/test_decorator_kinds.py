@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 import pytest
 
 from azure_core_tracing import Context, TracerProvider, TracingContextFactory, distributed_trace
+from tests.recording import RecordingTracerProvider
 from tests.support import options_for, wrong
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -171,6 +172,108 @@ def _widgets(trace: Decorator, provider: Optional[TracerProvider] = None) -> Any
             return n + m
 
     return Widgets
+
+
+# Each call, and the spans it makes traced. A nested traced call makes no span of its own.
+CALLS: list[tuple[str, Callable[[Any, Any], object], list[str]]] = [
+    ("a method", lambda w, cls: w.get("a"), ["get"]),
+    ("a method called through the class", lambda w, cls: cls.get(w, "b"), ["get"]),
+    ("a bound method passed on", lambda w, cls: list(map(w.get, ["c", "d"])), ["get", "get"]),
+    ("an async def method", lambda w, cls: asyncio.run(w.get_async("E")), ["get_async"]),
+    ("a positional-only context", lambda w, cls: w.positional(None, n=5), ["positional"]),
+    ("a lambda", lambda w, cls: w.add_one(1), ["<lambda>"]),
+    ("over a wraps-based decorator", lambda w, cls: w.logged(2), ["logged"]),
+    ("over an async one", lambda w, cls: asyncio.run(w.logged_async(2)), ["logged_async"]),
+    ("over itself", lambda w, cls: w.twice(2), ["twice"]),
+    ("under a wraps-based decorator", lambda w, cls: w.outer_logged(1), ["outer_logged"]),
+    (
+        "under an async one",
+        lambda w, cls: asyncio.run(w.outer_logged_async(1)),
+        ["outer_logged_async"],
+    ),
+    ("a classmethod over it, by class", lambda w, cls: cls.create("x"), ["create"]),
+    ("a classmethod over it, by instance", lambda w, cls: w.create("y"), ["create"]),
+    ("a property over it", lambda w, cls: (w.size, w.size, w.runs), ["size", "size"]),
+    ("a cached_property over it", lambda w, cls: (w.settings, w.settings, w.runs), ["settings"]),
+    (
+        "an lru_cache over it",
+        lambda w, cls: (w.cached(2), w.cached(2), w.cached(n=3), w.runs),
+        ["cached", "cached"],
+    ),
+    (
+        "a singledispatchmethod over it",
+        lambda w, cls: (w.describe("s"), w.describe(1)),
+        ["describe", "_"],
+    ),
+    ("a partialmethod over it", lambda w, cls: w.double(4), ["scale"]),
+    (
+        "a partial over it, self given",
+        lambda w, cls: functools.partial(cls.scale, w, 3)(2),
+        ["scale"],
+    ),
+    ("a staticmethod over it", lambda w, cls: (cls.static(1), w.static(2)), []),
+    (
+        "a staticmethod over it, by keyword or with no arguments",
+        lambda w, cls: (cls.static(n=1), cls.static()),
+        [],
+    ),
+    (
+        "a staticmethod over it, with a context first",
+        lambda w, cls: (cls.static_context_first(Context(), 1), cls.static_context_first(n=2)),
+        [],
+    ),
+]
+
+# The same calls where the method raises: traced, it raises exactly the same.
+RAISING: list[tuple[str, Callable[[Any, Any], object]]] = [
+    ("the method's own error", lambda w, cls: w.fail()),
+    ("no self through the class", lambda w, cls: cls.get(name="a")),
+    ("a staticmethod over it, an argument missing", lambda w, cls: cls.static_required(1)),
+    ("a staticmethod over it, none given", lambda w, cls: cls.static_required()),
+    (
+        "a staticmethod over it, a keyword too many",
+        lambda w, cls: cls.static_required(n=1, m=2, k=3),
+    ),
+    ("a partial over it, self no client", lambda w, cls: functools.partial(cls.scale, None, 3)(2)),
+]
+
+
+def _outcome(call: Callable[[], object]) -> tuple[str, object]:
+    try:
+        return "returned", call()
+    except Exception as error:
+        return "raised", (type(error), error.args)
+
+
+@pytest.mark.parametrize(("label", "call", "spans"), CALLS, ids=[c[0] for c in CALLS])
+def test_every_kind_returns_what_it_returns_untraced_and_makes_its_spans(
+    label: str,
+    call: Callable[[Any, Any], object],
+    spans: list[str],
+    recorder: RecordingTracerProvider,
+) -> None:
+    untraced_class = _widgets(_untraced)
+    traced_class = _widgets(distributed_trace, recorder)
+    untraced, traced = untraced_class(), traced_class()
+    assert _outcome(lambda: call(traced, traced_class)) == _outcome(
+        lambda: call(untraced, untraced_class)
+    )
+    assert [span.name.rsplit(".", 1)[-1] for span in recorder.finished] == spans
+    # Where a method declares ``context``, traced it receives the new one, untraced None.
+    assert len(traced.seen) == len(untraced.seen)
+    assert all(context is not None for context in traced.seen)
+    assert all(context is None for context in untraced.seen)
+
+
+@pytest.mark.parametrize(("label", "call"), RAISING, ids=[c[0] for c in RAISING])
+def test_every_kind_raises_what_it_raises_untraced(
+    label: str, call: Callable[[Any, Any], object], recorder: RecordingTracerProvider
+) -> None:
+    untraced = _widgets(_untraced)
+    traced = _widgets(distributed_trace, recorder)
+    expected = _outcome(lambda: call(untraced(), untraced))
+    assert expected[0] == "raised"
+    assert _outcome(lambda: call(traced(), traced)) == expected
 
 
 # Every attribute is read through the class and through an instance, traced and untraced.
