@@ -60,18 +60,24 @@ class _ContextSlot:
         return args
 
 
+def _owner_class(owner: object) -> type:
+    """Whom a warning names: a classmethod's self is its class, not ``type``."""
+    return owner if isinstance(owner, type) else type(owner)
+
+
 def _factory_of(owner: object) -> Optional[TracingContextFactory]:
     try:
         factory = getattr(owner, "_tracing_factory", None)
     except Exception as error:  # a property that raises must not break the call
-        report_tracing_failure(type(owner), _OPERATION, error)
+        report_tracing_failure(_owner_class(owner), _OPERATION, error)
         return None
     if isinstance(factory, TracingContextFactory):
         return factory
     report_tracing_failure(
-        type(owner),
+        _owner_class(owner),
         _OPERATION,
-        "the instance has no _tracing_factory (a TracingContextFactory); its methods run untraced",
+        f"the {'class' if isinstance(owner, type) else 'instance'} has no _tracing_factory "
+        "(a TracingContextFactory); its methods run untraced",
     )
     return None
 
@@ -83,7 +89,7 @@ def _links(links: Links, args: tuple[Any, ...], kwargs: Any) -> Optional[tuple[L
         return check_links(links(*args, **kwargs))
     except Exception as error:
         report_tracing_failure(
-            type(args[0]), f"{_OPERATION} links", error, "the span goes on without links"
+            _owner_class(args[0]), f"{_OPERATION} links", error, "the span goes on without links"
         )
         return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Callable, Optional
 
@@ -311,6 +312,29 @@ def test_every_accepted_kind_keeps_its_binding_signature_and_names(attribute: st
         assert inspect.iscoroutinefunction(traced) == inspect.iscoroutinefunction(untraced)
         assert inspect.iscoroutinefunction(traced) == attribute.endswith("_async")
         assert inspect.unwrap(traced).__code__ is inspect.unwrap(untraced).__code__
+
+
+def test_a_classmethod_over_the_decorator_without_a_class_factory_runs_untraced_naming_the_class(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Instances:
+        def __init__(self, provider: TracerProvider) -> None:
+            self._tracing_factory = TracingContextFactory(options_for(provider), "Svc", "1.0")
+
+        @classmethod
+        @distributed_trace
+        def create(cls, *, context: Optional[Context] = None) -> Optional[Context]:
+            return context
+
+    recorder = RecordingTracerProvider()
+    mine = Context()
+    with caplog.at_level(logging.WARNING, logger="azure_core_tracing"):
+        assert Instances.create(context=mine) is mine
+        assert Instances(recorder).create() is None
+    assert recorder.finished == []
+    (warning,) = [r.getMessage() for r in caplog.records if "_tracing_factory" in r.getMessage()]
+    assert "Instances" in warning
+    assert "the class has no _tracing_factory" in warning
 
 
 def _method(self: object, n: int) -> int:
