@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Awaitable, Iterable
 from typing import Any, Callable, Optional, TypeVar, Union, cast, overload
 
@@ -29,13 +30,13 @@ class _ContextSlot:
     __slots__ = ("by_keyword", "index")
 
     def __init__(self, parameters: list[inspect.Parameter]) -> None:
-        self.index: Optional[int] = None  # position among the arguments after ``self``
+        self.index: Optional[int] = None  # position among the arguments, ``self`` at 0
         self.by_keyword = False
-        for position, param in enumerate(parameters):
+        for position, param in enumerate(parameters[1:], 1):  # the first one is ``self``
             if param.name != _CONTEXT or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
             if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-                self.index = position - 1
+                self.index = position
             self.by_keyword = param.kind != param.POSITIONAL_ONLY
 
     def take(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Context]:
@@ -59,58 +60,168 @@ class _ContextSlot:
         return args
 
 
+def _owner_class(owner: object) -> type:
+    """Whom a warning names: a classmethod's self is its class, not ``type``."""
+    return owner if isinstance(owner, type) else type(owner)
+
+
 def _factory_of(owner: object) -> Optional[TracingContextFactory]:
     try:
         factory = getattr(owner, "_tracing_factory", None)
     except Exception as error:  # a property that raises must not break the call
-        report_tracing_failure(type(owner), _OPERATION, error)
+        report_tracing_failure(_owner_class(owner), _OPERATION, error)
         return None
     if isinstance(factory, TracingContextFactory):
         return factory
     report_tracing_failure(
-        type(owner),
+        _owner_class(owner),
         _OPERATION,
-        "the instance has no _tracing_factory (a TracingContextFactory); its methods run untraced",
+        f"the {'class' if isinstance(owner, type) else 'instance'} has no _tracing_factory "
+        "(a TracingContextFactory); its methods run untraced",
     )
     return None
 
 
-def _links(links: Links, owner: object, args: Any, kwargs: Any) -> Optional[tuple[Link, ...]]:
+def _links(links: Links, args: tuple[Any, ...], kwargs: Any) -> Optional[tuple[Link, ...]]:
     if not callable(links):
         return links
     try:  # the application's code, run for tracing: it must not break the call either
-        return check_links(links(owner, *args, **kwargs))
+        return check_links(links(*args, **kwargs))
     except Exception as error:
         report_tracing_failure(
-            type(owner), f"{_OPERATION} links", error, "the span goes on without links"
+            _owner_class(args[0]), f"{_OPERATION} links", error, "the span goes on without links"
         )
         return None
 
 
 def _start(
-    owner: object,
     name: str,
     kind: SpanKind,
     links: Links,
     slot: _ContextSlot,
-    args: Any,
-    kwargs: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> tuple[Optional[ContextAndSpan], tuple[Any, ...]]:
-    """The span for one call and the arguments to call with; no span when tracing is off."""
+    """The span for one call and the arguments to call with; no span when tracing is off.
+
+    ``args`` are all the positional arguments, ``self`` first. A call without them (a
+    ``@staticmethod`` over the decorator, or ``self`` passed by keyword) has no client to
+    trace through and runs untraced, exactly as the method would."""
     parent = slot.take(args, kwargs)
-    factory = _factory_of(owner)
+    factory = _factory_of(args[0]) if args else None
     if factory is None or not factory.is_tracing_enabled:
         return None, args  # the method gets the caller's own arguments, untouched
-    scope = factory.create_span(name, parent, kind=kind, links=_links(links, owner, args, kwargs))
+    scope = factory.create_span(name, parent, kind=kind, links=_links(links, args, kwargs))
     if scope.span is NOOP_SPAN:
         return None, args
     return scope, slot.put(scope.context, args, kwargs)
 
 
+_REFUSE = "distributed_trace decorates methods (a def or async def that takes self first)"
+_LRU_CACHE_WRAPPER = type(functools.lru_cache(maxsize=None)(lambda: None))
+_BUILTINS = (
+    types.BuiltinFunctionType,
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.MethodWrapperType,
+    types.ClassMethodDescriptorType,
+)
+# The kinds that are no def, with what to do instead. A traced method finds its client through
+# ``self``, and the decorator's wrapper binds to ``self`` as a def does: a kind that binds
+# otherwise, or not at all, would change the call.
+_KINDS: tuple[tuple[Union[type, tuple[type, ...]], str, str], ...] = (
+    (
+        staticmethod,
+        "a staticmethod",
+        "it has no self to find the client's _tracing_factory through; make it a method, "
+        "or trace the methods that call it",
+    ),
+    (classmethod, "a classmethod", "put @classmethod above @distributed_trace"),
+    (property, "a property", "put @property above @distributed_trace to trace the getter"),
+    (
+        functools.cached_property,
+        "a functools.cached_property",
+        "put @functools.cached_property above @distributed_trace",
+    ),
+    (
+        functools.singledispatchmethod,
+        "a functools.singledispatchmethod",
+        "put @functools.singledispatchmethod above @distributed_trace",
+    ),
+    (
+        functools.partialmethod,
+        "a functools.partialmethod",
+        "make the partialmethod of the traced method: partialmethod(distributed_trace(f), ...)",
+    ),
+    (
+        _LRU_CACHE_WRAPPER,
+        "a functools.lru_cache or functools.cache function",
+        "put the cache above @distributed_trace, so it keys on the caller's arguments, not on "
+        "the new context, and only the calls that run are traced",
+    ),
+    (
+        functools.partial,
+        "a functools.partial",
+        "it has no self; trace the function it wraps, and fix a method's arguments with "
+        "functools.partialmethod over the traced method",
+    ),
+    (
+        types.MethodType,
+        "a bound method",
+        "it is bound to its self already; decorate the function in its class",
+    ),
+    (type, "a class", "decorate its methods"),
+    (_BUILTINS, "a builtin", "trace a def method that calls it"),
+)
+
+
+def _check_kind(func: object) -> None:
+    """Refuse, when decorating, every kind but a def or async def, saying what to do."""
+    if inspect.isfunction(func):
+        return
+    for kinds, what, instead in _KINDS:
+        if isinstance(func, kinds):
+            raise TypeError(f"{_REFUSE}, got {what}: {instead}")
+    if callable(func):
+        raise TypeError(
+            f"{_REFUSE}, got a {type_name(func)} instance: it has no self of its own; "
+            "decorate its class's __call__ method, or a def that calls it"
+        )
+    raise TypeError(f"{_REFUSE}, got {type_name(func)}")
+
+
+def _innermost(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The function under ``func``'s functools.wraps-based decorators."""
+    try:
+        return cast(Callable[..., Any], inspect.unwrap(func))
+    except ValueError:  # a __wrapped__ cycle: only ``func`` itself can be read
+        return func
+
+
+def _check_runs_while_traced(func: Callable[..., Any]) -> None:
+    """Refuse a function whose work would run after its span ended."""
+    if inspect.iscoroutinefunction(func):
+        return  # the wrapper awaits it: whatever it returns is done when the span ends
+    inner = _innermost(func)
+    if inspect.isgeneratorfunction(inner) or inspect.isasyncgenfunction(inner):
+        raise TypeError(
+            f"distributed_trace cannot trace the generator {func.__qualname__}: its span would "
+            "end before the first item; trace the method that consumes it instead, or use "
+            "TracingContextFactory.create_span where it is consumed"
+        )
+    if inspect.iscoroutinefunction(inner):
+        raise TypeError(
+            f"distributed_trace cannot trace {func.__qualname__}: a decorator under it is no "
+            "async def, so it returns the coroutine unawaited and the span would end before "
+            "the method runs; put @distributed_trace right above the async def, or make that "
+            "decorator's wrapper async def"
+        )
+
+
 def _parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
     try:
         parameters = list(inspect.signature(func).parameters.values())
-    except (TypeError, ValueError):  # no signature to read (a builtin): nothing to check
+    except (TypeError, ValueError):  # no signature to read: nothing to check
         return []
     if not parameters or parameters[0].kind not in (
         inspect.Parameter.POSITIONAL_ONLY,
@@ -118,44 +229,42 @@ def _parameters(func: Callable[..., Any]) -> list[inspect.Parameter]:
         inspect.Parameter.VAR_POSITIONAL,
     ):
         raise TypeError(
-            f"distributed_trace decorates methods: {func.__qualname__} must take self first"
+            f"distributed_trace decorates methods: {func.__qualname__} must take self first "
+            "(the client whose _tracing_factory traces the call)"
         )
     return parameters
 
 
 def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
-    if not callable(func):
-        raise TypeError(f"distributed_trace decorates methods, got {type_name(func)}")
-    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-        raise TypeError(
-            f"distributed_trace cannot trace the generator {func.__qualname__}: its span would "
-            "end before the first item; trace the method that consumes it instead"
-        )
+    _check_kind(func)
+    _check_runs_while_traced(func)
     span_name = name or func.__qualname__
     slot = _ContextSlot(_parameters(func))
 
+    # Both wrappers take ``self`` in ``*args``, so that a call without it (a @staticmethod
+    # over the decorator) fails or succeeds exactly as the method itself would.
     if inspect.iscoroutinefunction(func):
         coroutine = cast(Callable[..., Awaitable[Any]], func)
 
         @functools.wraps(func)
-        async def traced_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            scope, args = _start(self, span_name, kind, links, slot, args, kwargs)
+        async def traced_async(*args: Any, **kwargs: Any) -> Any:
+            scope, args = _start(span_name, kind, links, slot, args, kwargs)
             if scope is None:
-                return await coroutine(self, *args, **kwargs)
+                return await coroutine(*args, **kwargs)
             with scope:
-                result = await coroutine(self, *args, **kwargs)
+                result = await coroutine(*args, **kwargs)
                 scope.span.set_status(SpanStatus.OK)
                 return result
 
         return cast(F, traced_async)
 
     @functools.wraps(func)
-    def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
-        scope, args = _start(self, span_name, kind, links, slot, args, kwargs)
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        scope, args = _start(span_name, kind, links, slot, args, kwargs)
         if scope is None:
-            return func(self, *args, **kwargs)
+            return func(*args, **kwargs)
         with scope:
-            result = func(self, *args, **kwargs)
+            result = func(*args, **kwargs)
             scope.span.set_status(SpanStatus.OK)
             return result
 
