@@ -51,8 +51,7 @@ class _Ambient(NamedTuple):
     """The API call under way in this thread or task, whatever context its callees pass."""
 
     traced: _Traced
-    tracer: Tracer  # made its span: asked whether that span is still the current one
-    provider: TracerProvider
+    scope: ContextAndSpan  # under way while entered (a copied context can outlive it)
 
 
 # The innermost API span entered in this thread or task (a context variable: copied into new
@@ -60,22 +59,24 @@ class _Ambient(NamedTuple):
 _CURRENT_API: ContextVar[Optional[_Ambient]] = ContextVar("azure_core_tracing_api", default=None)
 
 
-def _ambient_api_call() -> Optional[_Traced]:
-    """The API call whose span is the backend's current span right now, if any.
+def _ambient_api_call(tracer: Tracer, provider: TracerProvider) -> Optional[_Traced]:
+    """The API call under way whose span ``tracer`` reports as its current span, if any.
 
     An application's own span started inside the call is current instead: then there is
-    none, and a call made there gets a span of its own."""
+    none, and a call made there gets a span of its own. So too after the call ended (in a
+    task or a copied context it started), or where ``tracer`` cannot see its span (another
+    backend's, or a tracer without ``current_span``)."""
     ambient = _CURRENT_API.get()
-    if ambient is None:
+    if ambient is None or ambient.scope._state is not _ENTERED:
         return None
     inner = ambient.traced.span
     if isinstance(inner, GuardedSpan):
         inner = inner.inner
     try:
-        current = ambient.tracer.current_span()
+        current = tracer.current_span()
         same = current is not None and (current is inner or bool(current == inner))
     except Exception as error:
-        report_tracing_failure(ambient.provider, "current_span", error)
+        report_tracing_failure(provider, "current_span", error)
         return None
     return ambient.traced if same else None
 
@@ -182,6 +183,7 @@ class ContextAndSpan(Tuple[Context, Span]):
             span.add_event(exc)
         token, self._token = self._token, None
         if token is not None:
+            self._ambient = None  # no cycle left for the collector
             try:
                 _CURRENT_API.reset(token)
             except (ValueError, RuntimeError):  # exited in another task's context than entered
@@ -364,7 +366,8 @@ class TracingContextFactory:
         nests = api and self._suppress_nested and kind not in _NEVER_NESTED
         if nests and outer is None:
             # No span passed: the API call under way, if its span is the current one.
-            outer = _ambient_api_call()
+            tracer = self._tracer(provider)
+            outer = None if tracer is None else _ambient_api_call(tracer, provider)
         if nests and outer is not None and outer.api:
             # The outer call's span stays the parent of what this call does; this client's
             # factory names it (its HTTP spans carry this client's az.namespace).
@@ -374,12 +377,11 @@ class TracingContextFactory:
             )
         if call.attributes:
             attributes = {**call.attributes, **attributes}
-        started = self._start_span(
+        span = self._start_span(
             provider, name, None if outer is None else outer.span, kind, attributes, links
         )
-        if started is None:
+        if span is None:
             return ContextAndSpan(context, NOOP_SPAN)
-        span, tracer = started
         # A SERVER or CONSUMER span is a request or message come in, not an API call: the API
         # calls made while handling it have spans of their own.
         traced = _Traced(span, self, api and kind not in _NEVER_NESTED)
@@ -390,7 +392,7 @@ class TracingContextFactory:
             suppress_http_instrumentation=not api,
         )
         if traced.api:
-            scope._ambient = _Ambient(traced, tracer, provider)
+            scope._ambient = _Ambient(traced, scope)
         return scope
 
     def _provider(self) -> Optional[TracerProvider]:
@@ -426,9 +428,8 @@ class TracingContextFactory:
         kind: SpanKind,
         attributes: dict[str, AttributeValue],
         links: tuple[Link, ...],
-    ) -> Optional[tuple[GuardedSpan, Tracer]]:
-        """The provider's new span behind the guard and the tracer that made it, or None when
-        the provider failed."""
+    ) -> Optional[GuardedSpan]:
+        """The provider's new span behind the guard, or None when the provider failed."""
         tracer = self._tracer(provider)
         if tracer is None:
             return None
@@ -453,4 +454,4 @@ class TracingContextFactory:
             return None
         if span is NOOP_SPAN:
             return None
-        return GuardedSpan(span, provider, self._propagation), tracer
+        return GuardedSpan(span, provider, self._propagation)

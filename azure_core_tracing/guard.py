@@ -24,7 +24,9 @@ from azure_core_tracing.headers import (
     MAX_PROPAGATED_VALUE_BYTES,
     MAX_PROPAGATION_CARRIER,
     MAX_TRACESTATE_BYTES,
+    PROPAGATION_HEADERS,
     REPLACED_BY_PROPAGATION,
+    TRACEPARENT,
     TRACESTATE,
 )
 from azure_core_tracing.propagation_headers import (
@@ -119,12 +121,15 @@ class GuardedSpan(Span):
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
         """Add the provider's propagation headers to ``headers``, keeping only what may be sent.
 
-        Only propagation headers are written (``PropagationHeaders``: an allow-list), at most
-        ``MAX_PROPAGATED_HEADERS`` of them, and only ones ``headers`` does not have yet (the
-        W3C ``traceparent`` and ``tracestate`` are replaced: the try's own trace context is
-        what must go), each a token name with a clean Latin-1 value of at most
-        ``MAX_PROPAGATED_VALUE_BYTES`` (any valid ``tracestate``, which may be longer, passes
-        whole); anything else is dropped and reported, by name, never by value."""
+        Only propagation headers are written (``PropagationHeaders``: an allow-list), each a
+        token name with a clean Latin-1 value of at most ``MAX_PROPAGATED_VALUE_BYTES`` (any
+        valid ``tracestate``, which may be longer, passes whole), and only ones ``headers``
+        does not have yet: the W3C ``traceparent`` and ``tracestate`` are replaced, since the
+        try's own trace context is what must go (a ``tracestate`` left without its
+        ``traceparent`` is removed). The trace context headers (``PROPAGATION_HEADERS``) always
+        fit; of the others (``uberctx-*``, ``ot-baggage-*``, the application's names) at most
+        ``MAX_PROPAGATED_HEADERS``. Anything else is dropped and reported, by name, never by
+        value. A plain ``dict`` is matched by name in any case, as other mappings match."""
         check_headers_mapping(headers)
         carrier: dict[str, str] = {}
         try:
@@ -137,7 +142,8 @@ class GuardedSpan(Span):
             self._dropped(f"it wrote more than {MAX_PROPAGATION_CARRIER} headers; the rest")
             del entries[MAX_PROPAGATION_CARRIER:]
         allows = self._propagation.allows
-        written = 0
+        trace_context: list[tuple[str, str, str]] = []  # (lower-case name, name, value)
+        others: list[tuple[str, str, str]] = []
         for raw_name, raw_value in entries:
             header = _plain_header(raw_name, raw_value)
             if header is None:
@@ -148,22 +154,57 @@ class GuardedSpan(Span):
                 )
                 continue
             name, value = header
-            if not allows(name):
+            lowered = name.lower()
+            if not allows(lowered):
                 self._dropped(
                     f"it wrote the {name[:64]!r} header, which is not a propagation header "
                     "(TelemetryOptions.propagation_headers names more), so that header"
                 )
-            elif name.lower() not in REPLACED_BY_PROPAGATION and name in headers:
-                self._dropped(f"it wrote the {name!r} header, which the request already has; ours")
-            elif written == MAX_PROPAGATED_HEADERS:
-                self._dropped(
-                    f"it wrote more than {MAX_PROPAGATED_HEADERS} propagation headers; "
-                    f"the {name!r} header and those after it"
-                )
-                return
+            elif lowered in PROPAGATION_HEADERS:
+                trace_context.append((lowered, name, value))
             else:
-                headers[name] = value
-                written += 1
+                others.append((lowered, name, value))
+        if trace_context or others:
+            self._write(headers, trace_context, others)
+
+    def _write(
+        self,
+        headers: MutableMapping[str, str],
+        trace_context: list[tuple[str, str, str]],
+        others: list[tuple[str, str, str]],
+    ) -> None:
+        # A plain dict matches names as written: index it by lower-case name.
+        existing = {str(n).lower(): n for n in headers} if type(headers) is dict else None
+        seen: set[str] = set()
+        extra = 0
+        for lowered, name, value in trace_context + others:
+            if lowered in seen:
+                self._dropped(f"it wrote the {name!r} header twice; the second")
+                continue
+            seen.add(lowered)
+            present = lowered in existing if existing is not None else name in headers
+            if present and lowered not in REPLACED_BY_PROPAGATION:
+                self._dropped(f"it wrote the {name!r} header, which the request already has; ours")
+                continue
+            if lowered not in PROPAGATION_HEADERS:
+                if extra == MAX_PROPAGATED_HEADERS:
+                    self._dropped(
+                        f"it wrote more than {MAX_PROPAGATED_HEADERS} propagation headers "
+                        f"besides the trace context; the {name!r} header"
+                    )
+                    continue
+                extra += 1
+            if existing is not None and present and existing[lowered] != name:
+                del headers[existing[lowered]]
+            headers[name] = value
+        if TRACEPARENT in seen and TRACESTATE not in seen:
+            # A tracestate belongs to the traceparent it came with: a forwarded one goes.
+            if existing is not None:
+                stale = existing.get(TRACESTATE)
+                if stale is not None:
+                    del headers[stale]
+            elif TRACESTATE in headers:
+                del headers[TRACESTATE]
 
     def _dropped(self, problem: str) -> None:
         report_tracing_failure(

@@ -30,6 +30,9 @@ PROPAGATION_HEADERS = frozenset(
         "x-b3-sampled",
         "x-b3-flags",
         "uber-trace-id",
+        "ot-tracer-traceid",
+        "ot-tracer-spanid",
+        "ot-tracer-sampled",
         "x-amzn-trace-id",
     }
 )
@@ -76,11 +79,12 @@ REQUEST_OWN_HEADER_PREFIXES = (
 # request, or left by an earlier send) is replaced by the try's.
 REPLACED_BY_PROPAGATION = frozenset({TRACEPARENT, TRACESTATE})
 # Bounds on what propagation adds: W3C baggage's own limit per header, but the longest valid
-# Level 2 tracestate (32 members of 256 + 1 + 256 characters, 31 commas) for tracestate. At
-# most 64 allowed headers are sent: every built-in format at once (14 headers) with 25 baggage
-# entries each as Jaeger's uberctx-* and OpenTracing's ot-baggage-* headers; past that, the
-# extra headers are dropped. At most 256 headers of a carrier are looked at.
+# Level 2 tracestate (32 members of 256 + 1 + 256 characters, 31 commas) for tracestate. The
+# trace context headers (PROPAGATION_HEADERS) always fit; besides them, at most 64 headers
+# (Jaeger's uberctx-* and OpenTracing's ot-baggage-* for 32 baggage entries each, or an
+# application's own); past that, the extra headers are dropped. At most 1,024 headers of a
+# carrier are looked at (OpenTelemetry's baggage holds up to 180 entries).
 MAX_PROPAGATED_VALUE_BYTES = 8192
 MAX_TRACESTATE_BYTES = 32 * (256 + 1 + 256) + 31
 MAX_PROPAGATED_HEADERS = 64
-MAX_PROPAGATION_CARRIER = 256
+MAX_PROPAGATION_CARRIER = 1024

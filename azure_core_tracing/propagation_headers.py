@@ -25,10 +25,12 @@ def check_propagation_headers(values: object, argument: str) -> frozenset[str]:
     the request's own headers (``headers.REQUEST_OWN_HEADERS`` and prefixes)."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise TypeError(f"{argument} must be a collection of str, got {type_name(values)}")
-    entries = frozenset(values)
+    entries = []
+    for given in values:
+        if not isinstance(given, str):
+            raise TypeError(f"{argument} must hold only str, got {type_name(given)}")
+        entries.append(str.__str__(given))  # a plain copy: a str subclass could change
     for entry in entries:
-        if not isinstance(entry, str):
-            raise TypeError(f"{argument} must hold only str, got {type_name(entry)}")
         name = entry[:-1] if entry.endswith("*") else entry
         if not name or not is_token(name) or "*" in name:
             raise ValueError(
@@ -41,7 +43,7 @@ def check_propagation_headers(values: object, argument: str) -> frozenset[str]:
                 "headers (credentials, framing, content, conditions or x-ms-*), which tracing "
                 "never sets"
             )
-    return entries
+    return frozenset(entries)
 
 
 def _names_request_own_header(lowered: str, *, prefix: bool) -> bool:
@@ -68,7 +70,7 @@ class PropagationHeaders:
         )
 
     def allows(self, name: str) -> bool:
-        """Whether propagation may write the header ``name`` (any case)."""
+        """Whether propagation may write the header ``name`` (any case; a ``str``)."""
         lowered = name.lower()
         return lowered in self._names or lowered.startswith(self._prefixes)
 

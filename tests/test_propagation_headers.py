@@ -235,15 +235,16 @@ def test_past_the_cap_only_the_extra_headers_are_dropped(
     caplog: pytest.LogCaptureFixture,
     kind: Kind,
 ) -> None:
-    """Disallowed headers do not count; of the allowed ones, the first 64 are sent."""
+    """Disallowed headers and the trace context do not count; of the others, the first 64
+    are sent."""
     junk = {f"x-junk-{n}": "j" for n in range(100)}
     allowed = {f"uberctx-{n:03d}": "v" for n in range(MAX_PROPAGATED_HEADERS + 10)}
     textmap.append(_Writes({**junk, **allowed}))
     with caplog.at_level(logging.WARNING, logger=WARNINGS):
         received = _send(server, kind)
-    assert "traceparent" in received  # written first, by the W3C propagator
+    assert "traceparent" in received
     sent = sorted(name for name in received if name.startswith("uberctx-"))
-    assert sent == sorted(allowed)[: MAX_PROPAGATED_HEADERS - 1]
+    assert sent == sorted(allowed)[:MAX_PROPAGATED_HEADERS]
     assert not any(name.startswith("x-junk-") for name in received)
 
 
@@ -280,6 +281,78 @@ def test_a_propagation_header_with_a_control_character_is_dropped(
     assert "b3" not in received
     assert "x-injected" not in received
     assert received["x-b3-sampled"] == "1"
+
+
+FORWARDED_TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_forwarded_tracestate_never_goes_out_with_the_trys_new_traceparent(
+    server: LocalServer, kind: Kind
+) -> None:
+    """A forwarded ``tracestate`` belongs to the forwarded trace: when the try's span has no
+    tracestate of its own, none is sent with the try's ``traceparent``."""
+    forwarded = {"traceparent": FORWARDED_TRACEPARENT, "tracestate": "forwarded=stale"}
+    received = _send(server, kind, caller_headers=forwarded)
+    assert received["traceparent"] != FORWARDED_TRACEPARENT
+    assert "tracestate" not in received
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_baggage_never_crowds_the_trace_context_out_of_the_request(
+    server: LocalServer, kind: Kind
+) -> None:
+    """``OTEL_PROPAGATORS=jaeger,tracecontext`` with 80 baggage entries: Jaeger writes its
+    ``uberctx-*`` headers before the W3C propagator runs; the cap drops baggage headers,
+    never the trace context."""
+    previous = get_global_textmap()
+    set_global_textmap(CompositePropagator([JaegerPropagator(), TraceContextTextMapPropagator()]))
+    try:
+        received = _send(server, kind, baggage={f"k{n:03d}": "v" for n in range(80)})
+    finally:
+        set_global_textmap(previous)
+    assert "uber-trace-id" in received
+    assert "traceparent" in received
+    assert sum(name.startswith("uberctx-") for name in received) == MAX_PROPAGATED_HEADERS
+
+
+def test_a_plain_dict_carrier_gets_each_propagation_header_once_whatever_its_case(
+    textmap: list[TextMapPropagator],
+) -> None:
+    """A plain ``dict`` (an SDK author's message properties, say) is matched by name in any
+    case: no second ``traceparent`` or B3 trace id under another case."""
+    textmap.append(B3MultiFormat())
+    options = ClientOptions(
+        telemetry=TelemetryOptions(tracing_provider=OpenTelemetryProvider.create(TracerProvider()))
+    )
+    factory = TracingContextFactory(options, "Test.Svc", "1.0")
+    headers = {"Traceparent": FORWARDED_TRACEPARENT, "X-B3-TraceId": "0af7651916cd43dd"}
+    with factory.create_span("Op") as scope:
+        scope.span.propagate_to_http_headers(headers)
+    lowered = [name.lower() for name in headers]
+    assert len(lowered) == len(set(lowered)), sorted(headers)
+    assert headers["traceparent"] != FORWARDED_TRACEPARENT
+    assert headers["X-B3-TraceId"] == "0af7651916cd43dd"  # the caller's own, kept
+
+
+def test_propagation_headers_keeps_what_it_checked_not_a_str_subclass_that_changes() -> None:
+    """A ``str`` subclass that answers one name while checked and another later cannot get
+    ``Authorization`` allowed: the option checks and keeps plain copies."""
+
+    class Shifty(str):
+        checked = False
+
+        def lower(self) -> str:
+            if not Shifty.checked:
+                Shifty.checked = True
+                return "x-innocent"
+            return str.lower(self)
+
+        def endswith(self, suffix: Any, *args: Any) -> bool:
+            return False
+
+    with pytest.raises(ValueError, match="propagation_headers"):
+        TelemetryOptions(propagation_headers={Shifty("Authorization")})
 
 
 @pytest.mark.parametrize(

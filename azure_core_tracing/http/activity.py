@@ -161,8 +161,8 @@ def _server_text(value: object) -> Optional[str]:
 
 
 class _Written(MutableMapping[str, str]):
-    """The request's headers as propagation writes them: what each write replaced is kept,
-    so ``undo`` can put the headers back as they were."""
+    """The request's headers as propagation writes them: what each write or removal replaced
+    is kept, so ``undo`` can put the headers back as they were."""
 
     __slots__ = ("_headers", "_replaced")
 
@@ -178,7 +178,8 @@ class _Written(MutableMapping[str, str]):
         return self._headers[name]
 
     def __delitem__(self, name: str) -> None:
-        raise TypeError("propagation only writes headers")
+        self._replaced.append((name, self._headers[name]))
+        del self._headers[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self._headers

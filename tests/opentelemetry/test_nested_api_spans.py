@@ -10,8 +10,10 @@ application's own span is never taken for an API span.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any, Callable, Optional
 
 import pytest
@@ -32,6 +34,7 @@ from azure_core_tracing import (
 from azure_core_tracing.http import AsyncHttpPipeline, HttpPipeline, Request
 from tests.local_server import LocalServer, Reply
 from tests.opentelemetry.conftest import Otel
+from tests.recording import RecordingTracerProvider
 
 
 class Inner:
@@ -283,3 +286,116 @@ def test_the_adapters_current_span_equals_the_span_it_made(otel: Otel) -> None:
     assert tracer.current_span() is None or tracer.current_span() != span
     assert otel_trace.get_current_span() is otel_trace.INVALID_SPAN
     span.end()
+
+
+# --- when the outer call is no longer under way, or not visible -------------------------
+
+
+def _two_clients(traced: Otel) -> tuple[TracingContextFactory, TracingContextFactory]:
+    return traced.factory("Outer.Svc"), traced.factory("Inner.Svc")
+
+
+def test_a_task_started_in_an_api_call_that_calls_a_client_after_it_returned_gets_a_span(
+    otel: Otel,
+) -> None:
+    """A background task started inside client A's method (it copies the context) calls
+    client B after A's method has returned and A's span has ended. B's call is not made
+    inside A's method: it must get its own span, not be suppressed
+    as nested under a span that has already ended."""
+    outer, inner = _two_clients(otel)
+
+    async def main() -> None:
+        go = asyncio.Event()
+
+        async def background() -> None:
+            await go.wait()
+            with inner.create_span("Inner.get"):
+                pass
+
+        with outer.create_span("Outer.start"):
+            task = asyncio.create_task(background())
+        go.set()
+        await task
+
+    asyncio.run(main())
+    assert sorted(span.name for span in otel.spans()) == ["Inner.get", "Outer.start"]
+
+
+def test_work_run_in_a_copied_context_after_the_api_call_returned_gets_a_span(
+    otel: Otel,
+) -> None:
+    """``contextvars.copy_context()`` taken inside client A's method and run later (as
+    ``asyncio.to_thread``, a poller thread or an executor that carries context does): client
+    B's call made there after A's span ended must get its own span."""
+    outer, inner = _two_clients(otel)
+    with outer.create_span("Outer.start"):
+        copied = contextvars.copy_context()
+
+    def later() -> None:
+        with inner.create_span("Inner.get"):
+            pass
+
+    copied.run(later)
+    assert sorted(span.name for span in otel.spans()) == ["Inner.get", "Outer.start"]
+
+
+def test_a_scope_exited_in_another_task_leaves_no_api_call_behind(
+    otel: Otel,
+) -> None:
+    """A ``ContextAndSpan`` entered in one task and exited in another (a span handed to a
+    callback task). Once it has exited, its span has ended: a later call in the task that
+    entered it is not inside that API call and must get its own span."""
+    outer, inner = _two_clients(otel)
+
+    async def main() -> None:
+        scope = outer.create_span("Outer.start")
+        scope.__enter__()
+
+        async def finish() -> None:
+            scope.__exit__(None, None, None)
+
+        await asyncio.create_task(finish())
+        with inner.create_span("Inner.get"):
+            pass
+
+    asyncio.run(main())
+    assert sorted(span.name for span in otel.spans()) == ["Inner.get", "Outer.start"]
+
+
+def test_a_client_traced_by_another_provider_is_not_nested_into_a_span_it_cannot_see(
+    otel: Otel,
+) -> None:
+    """Client A is traced by OpenTelemetry, client B by another provider (its own
+    ``tracing_provider``). B's call inside A's method has no context from B's provider to
+    nest under: suppressing it loses B's API span, and B's provider never sees a parent for
+    B's HTTP spans. B's call must keep its own span in B's provider (as with no ambient
+    lookup; a passed ``context=`` is the caller's explicit choice)."""
+    recorder = RecordingTracerProvider()
+    outer = otel.factory("Outer.Svc")
+    inner = TracingContextFactory(
+        ClientOptions(telemetry=TelemetryOptions(tracing_provider=recorder)), "Inner.Svc", "1.0"
+    )
+    with outer.create_span("Outer.run"), inner.create_span("Inner.get") as scope:
+        http = inner.create_http_span("HTTP GET #0", scope.context)
+        with http:
+            pass
+    assert sorted(span.name for span in recorder.finished) == ["HTTP GET #0", "Inner.get"]
+
+
+def test_a_generator_holding_an_api_span_across_yields_nests_its_consumers_calls(
+    otel: Otel,
+) -> None:
+    """A generator that keeps an API span entered across its yields makes it the current span
+    of the code consuming it (OpenTelemetry's own current span works so too): a client call
+    made there is a nested call. Page fetches should hold their span only while fetching."""
+    outer, inner = _two_clients(otel)
+
+    def pages() -> Iterator[int]:
+        with outer.create_span("Outer.list"):
+            yield 1
+            yield 2
+
+    for _ in pages():
+        with inner.create_span("Inner.get"):
+            pass
+    assert [span.name for span in otel.spans()] == ["Outer.list"]
