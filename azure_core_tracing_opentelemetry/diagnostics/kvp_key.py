@@ -11,6 +11,7 @@ import uuid
 from typing import NamedTuple
 
 from azure_core_tracing import __version__
+from azure_core_tracing_opentelemetry.diagnostics.escape import one_line
 from azure_core_tracing_opentelemetry.diagnostics.utf8 import utf8_boundary
 
 DEFAULT_EVENT_PREFIX = f"azure-core-tracing-{__version__}"
@@ -59,7 +60,7 @@ class KvpKey(NamedTuple):
     def encoded(self, max_bytes: int) -> bytes:
         """``render`` as UTF-8 bytes; a ``ValueError`` for a level not in ``KEY_LEVELS``."""
         record_id = self.record_id
-        if _SEPARATOR in record_id or "\x00" in record_id:
+        if _SEPARATOR in record_id or not record_id.isprintable():
             record_id = _field(record_id)
         tail = ("|" + record_id).encode()
         room = max_bytes - len(tail)
@@ -161,8 +162,10 @@ def read_vm_id(path: str = PRODUCT_UUID_PATH) -> str:
 
 
 def _field(text: str) -> str:
-    if _SEPARATOR in text or "\x00" in text:
-        return text.replace(_SEPARATOR, _SEPARATOR_STAND_IN).replace("\x00", "\ufffd")
+    # Controls escaped (NUL, which ends the key for the host, among them), then '|' stood in for.
+    text = one_line(text)
+    if _SEPARATOR in text:
+        return text.replace(_SEPARATOR, _SEPARATOR_STAND_IN)
     return text
 
 
