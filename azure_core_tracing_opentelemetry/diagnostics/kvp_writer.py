@@ -3,8 +3,9 @@
 The caller's thread only appends to a bounded queue. The writer thread renders entries into
 records, takes the pool's exclusive ``flock`` (the lock cloud-init and azure-init take) and a
 POSIX ``lockf`` (the lock ``hv_kvp_daemon`` takes while it rewrites the pool), appends the
-batch with one ``write``, and lets go. Nothing it does raises into the application: a failure
-is counted in ``dropped`` and logged once per kind as a WARNING.
+batch with one ``write``, and lets go. It never opens the pool through a symbolic link (see
+``files.py``). Nothing it does raises into the application: a failure is counted in
+``dropped`` and logged once per kind as a WARNING.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any, Callable, Optional, Union
 
+from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
     PRODUCT_UUID_PATH,
@@ -49,7 +51,6 @@ _IDLE_WAKE_SECONDS = 1.0
 # waking per entry would cost every caller a thread switch, and records are not urgent.
 _LINGER_SECONDS = 0.05
 _ASCII_KEY_MAX = KEY_MAX_BYTES  # an ASCII key of this many characters has as many bytes
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 _STOP = object()
 _log = logging.getLogger(__name__)
 _live_writers: weakref.WeakSet[KvpWriter] = weakref.WeakSet()
@@ -346,8 +347,7 @@ class KvpWriter:
 
     def _open(self) -> Optional[int]:
         try:
-            # The mode applies only when the pool is created; umask can only narrow it.
-            self._fd = os.open(self.path, _OPEN_FLAGS, 0o600)
+            self._fd = open_for_append(self.path)
             return self._fd
         except OSError as error:
             self._pool_error = f"{error.strerror or error} ({self.path})"

@@ -25,6 +25,7 @@ from azure_core_tracing_opentelemetry.diagnostics.config import (
     kvp_filter_for,
     log_filters_for,
 )
+from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
     PRODUCT_UUID_PATH,
@@ -43,7 +44,6 @@ from azure_core_tracing_opentelemetry.diagnostics.line_layer import (
 from azure_core_tracing_opentelemetry.provider import OpenTelemetryProvider
 
 OTLP_ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 _PACKAGE_LOGGER = "azure_core_tracing_opentelemetry.diagnostics"
 _log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def _build(
     if config.kvp_diagnostics:
         kvp_filter = kvp_filter_for(config, env)
         try:
-            os.close(os.open(kvp_pool_path, _OPEN_FLAGS, 0o600))  # what the writer will need
+            os.close(open_for_append(kvp_pool_path))  # what the writer will need
             built.writer = KvpWriter(
                 kvp_pool_path,
                 event_prefix=event_prefix,

@@ -517,3 +517,29 @@ def test_a_forked_child_writes_with_its_own_thread_and_nothing_twice(
     assert os.waitstatus_to_exitcode(status) == 0
     assert kvp.flush(5.0) and kvp.shutdown(5.0)
     assert sorted(r.key for r in read_kvp_pool(pool)) == ["child", "parent-before-fork"]
+
+
+def test_a_symlink_planted_at_the_pool_path_is_never_followed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In a pool directory anyone may write to, the writer does not write through a symbolic
+    link another user put at the pool path: its records are dropped, said once."""
+    shared = tmp_path / "hyperv"
+    shared.mkdir()
+    shared.chmod(0o777)
+    target = tmp_path / "shadow"
+    target.write_bytes(b"root:x:0:0\n")
+    link = shared / ".kvp_pool_1"
+    link.symlink_to(target)
+    if os.geteuid() == 0:
+        os.lchown(link, 65534, 65534)  # nobody's link, as an unprivileged user would leave it
+    kvp = KvpWriter(link, vm_id=VM_ID, boot_time=time.time())
+    for _ in range(3):
+        kvp.write("k", "v")
+        assert kvp.flush(5.0)
+    assert kvp.shutdown(5.0)
+    assert (kvp.written, kvp.dropped) == (0, 3)
+    assert target.read_bytes() == b"root:x:0:0\n" and link.is_symlink()
+    assert kvp.pool_error is not None and "symbolic link" in kvp.pool_error
+    [warning] = warnings_from(caplog)
+    assert "cannot open KVP pool" in warning and "symbolic link" in warning

@@ -238,6 +238,56 @@ def test_a_pool_that_cannot_be_opened_leaves_the_kvp_layer_out_with_one_warning(
     assert "KVP layer left out" in (tmp_path / "agent.log").read_text()
 
 
+@pytest.mark.parametrize("dangling", [False, True])
+def test_a_symlink_at_the_log_path_leaves_the_file_layer_out_with_one_warning(
+    setup: Setup, tmp_path: Path, caplog: pytest.LogCaptureFixture, dangling: bool
+) -> None:
+    """A live or dangling symbolic link at the log path is refused, never written or created
+    through, and said once."""
+    target = tmp_path / "shadow"
+    if not dangling:
+        target.write_text("root:x:0:0\n")
+    link = tmp_path / "agent.log"
+    link.symlink_to(target)
+    layers = setup(TelemetryConfig(log_path=str(link)))
+    assert layers.layers == ("stderr", "kvp")
+    logging.getLogger("agent").error("would go through the link")
+    layers.shutdown()
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith(DIAGNOSTICS_LOGGER)]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(f"file layer left out: cannot open {link}: ")
+    assert "symbolic link" in messages[0]
+    assert link.is_symlink()
+    if dangling:
+        assert not target.exists()
+    else:
+        assert target.read_text() == "root:x:0:0\n"
+
+
+def test_a_symlink_planted_at_the_pool_path_leaves_the_kvp_layer_out_with_one_warning(
+    setup: Setup, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In a pool directory anyone may write to, a symbolic link another user put at the pool
+    path is not followed: the KVP layer is left out and nothing is written where it points."""
+    shared = tmp_path / "hyperv"
+    shared.mkdir()
+    shared.chmod(0o777)
+    target = tmp_path / "shadow"
+    target.write_text("root:x:0:0\n")
+    link = shared / ".kvp_pool_1"
+    link.symlink_to(target)
+    if os.geteuid() == 0:
+        os.lchown(link, 65534, 65534)  # nobody's link, as an unprivileged user would leave it
+    layers = setup(kvp_pool_path=str(link))
+    assert layers.layers == ("stderr", "file") and layers.kvp_writer is None
+    layers.shutdown()
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith(DIAGNOSTICS_LOGGER)]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(f"KVP layer left out: cannot open {link}: ")
+    assert "symbolic link" in messages[0]
+    assert target.read_text() == "root:x:0:0\n"
+
+
 def test_warnings_made_while_setting_up_reach_the_layers_not_the_last_resort(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

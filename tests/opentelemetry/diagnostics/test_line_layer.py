@@ -1,16 +1,19 @@
-"""The stderr and file layers' lines: one per event whatever the text."""
+"""The stderr and file layers' lines: one per event whatever the text, never through a link."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
 import re
+import stat
 import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -104,3 +107,40 @@ def test_a_forged_record_stays_inside_its_line_and_plain_text_is_unchanged(
         "ok\\n2024-05-01T12:00:00.000Z ERROR agent trace_id=0 span_id=0: forged\\x1b[2J\\u2028"
     )
     assert second["text"] == plain
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_a_symlink_at_the_log_path_is_refused_never_followed(
+    tmp_path: Path, dangling: bool
+) -> None:
+    """Opening the log file through a symbolic link fails, and nothing is created or written
+    where it points."""
+    target = tmp_path / "elsewhere"
+    if not dangling:
+        target.write_text("not ours\n")
+    link = tmp_path / "agent.log"
+    link.symlink_to(target)
+    with pytest.raises(OSError) as raised:
+        LineSink.open_file(str(link))
+    assert raised.value.errno == errno.ELOOP
+    assert raised.value.filename == str(link)
+    assert "symbolic link" in str(raised.value.strerror)
+    assert target.exists() is not dangling
+    if not dangling:
+        assert target.read_text() == "not ours\n"
+
+
+def test_an_existing_log_file_looser_than_0600_is_tightened(tmp_path: Path) -> None:
+    """A log file others may read or write is made 0600 when the file layer opens it; a device
+    keeps its mode, which belongs to the whole system."""
+    null_mode = stat.S_IMODE(os.stat("/dev/null").st_mode)
+    LineSink.open_file("/dev/null").close()
+    assert stat.S_IMODE(os.stat("/dev/null").st_mode) == null_mode
+    path = tmp_path / "agent.log"
+    path.write_text("earlier\n")
+    path.chmod(0o666)
+    sink = LineSink.open_file(str(path))
+    sink.write("later\n")
+    sink.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text() == "earlier\nlater\n"
