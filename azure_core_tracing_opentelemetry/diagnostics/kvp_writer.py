@@ -26,9 +26,12 @@ from typing import Any, Callable, Optional, Union
 from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
+    MIN_NAME_BYTES,
     PRODUCT_UUID_PATH,
     KvpKey,
     check_event_prefix,
+    check_vm_id_text,
+    name_room,
     read_vm_id,
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
@@ -68,6 +71,24 @@ def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
     return None
 
 
+def check_vm_id(vm_id: object, event_prefix: str) -> str:
+    """``vm_id`` if every record key of a writer with it and ``event_prefix`` can hold it.
+
+    A ``TypeError`` if it is not a str; a ``ValueError`` if it holds a '|', a control
+    character, a line separator or a lone surrogate, or if it leaves fewer than
+    ``MIN_NAME_BYTES`` of the key for the name (``event_prefix`` checked before).
+    """
+    vm_id = check_vm_id_text(vm_id)
+    room = name_room(event_prefix, vm_id, KEY_MAX_BYTES)
+    if room < MIN_NAME_BYTES:
+        raise ValueError(
+            f"vm_id ({len(vm_id.encode('utf-8'))} bytes) and event_prefix "
+            f"({len(event_prefix.encode('utf-8'))} bytes) leave {room} bytes for the name in a "
+            f"{KEY_MAX_BYTES}-byte KVP key; at least {MIN_NAME_BYTES} are needed"
+        )
+    return vm_id
+
+
 def _one_pair(item: tuple[Union[str, KvpKey], str]) -> tuple[tuple[Union[str, KvpKey], str]]:
     return (item,)
 
@@ -96,13 +117,14 @@ class KvpWriter:
     ) -> None:
         if isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1:
             raise ValueError(f"max_queue must be a positive int, got {max_queue!r}")
-        if vm_id is not None and (not isinstance(vm_id, str) or "|" in vm_id or "\x00" in vm_id):
-            raise ValueError(f"vm_id must be a str without '|' or NUL, got {vm_id!r}")
         self.path = os.fspath(path)
         """The pool file."""
         self.event_prefix = check_event_prefix(event_prefix)
         """The first field of every event key."""
-        self.vm_id = read_vm_id(product_uuid_path) if vm_id is None else vm_id
+        # Checked here: a VM id no key can hold would otherwise cost every record, later.
+        self.vm_id = check_vm_id(
+            read_vm_id(product_uuid_path) if vm_id is None else vm_id, self.event_prefix
+        )
         """The second field of every event key."""
         self._boot_time = boot_time
         self._max_queue = max_queue

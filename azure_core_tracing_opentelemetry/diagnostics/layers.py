@@ -35,6 +35,7 @@ from azure_core_tracing_opentelemetry.diagnostics.kvp_layer import KvpLogHandler
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import (
     DEFAULT_KVP_POOL_PATH,
     KvpWriter,
+    check_vm_id,
 )
 from azure_core_tracing_opentelemetry.diagnostics.line_layer import (
     LineLogHandler,
@@ -133,6 +134,8 @@ def setup_layers(
     if not isinstance(config, TelemetryConfig):
         raise TypeError(f"config must be a TelemetryConfig or None, got {type(config).__name__}")
     check_event_prefix(event_prefix)
+    if vm_id is not None:  # checked whether or not the KVP layer is on, and before any starts
+        check_vm_id(vm_id, event_prefix)
     env = os.environ if environ is None else environ
     with _held_back_logs() as held:
         built = _build(

@@ -27,6 +27,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     encode_kvp_record,
     read_kvp_pool,
 )
+from azure_core_tracing_opentelemetry.diagnostics.kvp_key import new_event_key
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import boot_time_from_proc_stat
 from tests.opentelemetry.diagnostics.conftest import DIAGNOSTICS_LOGGER, VM_ID, written
 
@@ -543,3 +544,66 @@ def test_a_symlink_planted_at_the_pool_path_is_never_followed(
     assert kvp.pool_error is not None and "symbolic link" in kvp.pool_error
     [warning] = warnings_from(caplog)
     assert "cannot open KVP pool" in warning and "symbolic link" in warning
+
+
+# The 254-byte key holds the prefix, the VM id, four "|", "ERROR" and a 36-character id: with
+# the one-byte prefix "p", a VM id of 176 bytes leaves exactly 32 for the name.
+ROOMY_VM_ID = "v" * 176
+
+
+@pytest.mark.parametrize(
+    ("vm_id", "why"),
+    [
+        pytest.param("é" * 89, "30 bytes", id="178-bytes-in-89-characters"),
+        pytest.param("v" * 240, "-32 bytes", id="no-room-at-all"),
+        pytest.param("vm\n2024-05-01T12:00:00.000Z ERROR forged", "control", id="LF"),
+        pytest.param("vm\x1b[2J", "control", id="ESC"),
+        pytest.param("vm\x85", "control", id="NEL"),
+        pytest.param("vm\u2028", "control", id="U+2028"),
+        pytest.param("vm\ud800", "control", id="lone-surrogate"),
+    ],
+)
+def test_a_vm_id_no_key_can_hold_is_refused_at_construction(
+    pool: Path, vm_id: str, why: str
+) -> None:
+    """A VM id that leaves fewer than 32 bytes for a name (bytes, not characters), holds a
+    control character or line separator, or is not UTF-8 is a ``ValueError`` naming it,
+    before any thread starts."""
+    threads = threading.active_count()
+    with pytest.raises(ValueError, match="vm_id") as raised:
+        KvpWriter(pool, event_prefix="p", vm_id=vm_id, boot_time=0.0)
+    assert why in str(raised.value)
+    assert threading.active_count() == threads and not pool.exists()
+
+
+def test_a_vm_id_is_taken_up_to_32_bytes_left_for_the_name_and_refused_past_it(
+    pool: Path,
+) -> None:
+    """At the limit a record still has room for the start of its name, even when chunked;
+    one byte more is refused."""
+    kvp = KvpWriter(pool, event_prefix="p", vm_id=ROOMY_VM_ID, boot_time=0.0)
+    assert kvp.submit(None, (new_event_key("p", ROOMY_VM_ID, "ERROR", "n" * 100), "v" * 3000))
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    records = read_kvp_pool(pool)
+    assert len(records) == 3 and kvp.dropped == 0
+    assert all(r.key.startswith(f"p|{ROOMY_VM_ID}|ERROR|nnnnnnnnnnnnnnnnn") for r in records)
+    with pytest.raises(ValueError, match=r"vm_id .*31 bytes"):
+        KvpWriter(pool, event_prefix="p", vm_id=ROOMY_VM_ID + "v", boot_time=0.0)
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["agent\n", "agent\x1b[2J", "agent\x9b", "agent\u2029", "\udcff"],
+    ids=["LF", "ESC", "CSI", "U+2029", "lone-surrogate"],
+)
+def test_an_event_prefix_with_a_control_or_no_utf8_is_refused(pool: Path, prefix: str) -> None:
+    """A prefix holding a control character or line separator, or not UTF-8, is a
+    ``ValueError`` naming it."""
+    with pytest.raises(ValueError, match="event_prefix"):
+        KvpWriter(pool, vm_id=VM_ID, event_prefix=prefix)
+
+
+def test_a_vm_id_that_is_not_a_str_is_a_type_error(pool: Path) -> None:
+    """The wrong type is a ``TypeError`` naming the argument."""
+    with pytest.raises(TypeError, match="vm_id must be a str"):
+        KvpWriter(pool, vm_id=b"0a1b2c3d")  # type: ignore[arg-type]

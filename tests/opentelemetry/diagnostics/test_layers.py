@@ -288,6 +288,17 @@ def test_a_symlink_planted_at_the_pool_path_leaves_the_kvp_layer_out_with_one_wa
     assert target.read_text() == "root:x:0:0\n"
 
 
+def test_a_vm_id_no_key_can_hold_is_refused_even_with_kvp_off(tmp_path: Path) -> None:
+    """``setup_layers`` checks the VM id where it is given, whether or not KVP is on."""
+    config = TelemetryConfig(kvp_diagnostics=False, log_path=str(tmp_path / "agent.log"))
+    for vm_id in ("v" * 200, "vm\n2024-05-01T12:00:00.000Z ERROR", "\ud800"):
+        with pytest.raises(ValueError, match="vm_id"):
+            setup_layers(config, vm_id=vm_id, environ={})
+    with pytest.raises(ValueError, match="event_prefix"):
+        setup_layers(config, event_prefix="agent\x1b[2J", environ={})
+    assert not (tmp_path / "agent.log").exists()
+
+
 def test_warnings_made_while_setting_up_reach_the_layers_not_the_last_resort(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
