@@ -4,8 +4,9 @@ The caller's thread only appends to a bounded queue. The writer thread renders e
 records, takes the pool's exclusive ``flock`` (the lock cloud-init and azure-init take) and a
 POSIX ``lockf`` (the lock ``hv_kvp_daemon`` takes while it rewrites the pool), appends the
 batch with one ``write``, and lets go. It never opens the pool through a symbolic link (see
-``files.py``). Nothing it does raises into the application: a failure is counted in
-``dropped`` and logged once per kind as a WARNING.
+``files.py``). A forked child gets a writer of its own (a new thread, queue and locks, its copy
+of the parent's descriptor closed), whenever the fork comes. Nothing it does raises into the
+application: a failure is counted in ``dropped`` and logged once per kind as a WARNING.
 """
 
 from __future__ import annotations
@@ -55,8 +56,12 @@ _IDLE_WAKE_SECONDS = 1.0
 _LINGER_SECONDS = 0.05
 _ASCII_KEY_MAX = KEY_MAX_BYTES  # an ASCII key of this many characters has as many bytes
 _STOP = object()
+# How long a fork waits for a writer to finish opening or closing the pool: both take
+# microseconds on a local disk; a hung file system must not hang the application's fork.
+_FORK_WAIT_SECONDS = 1.0
 _log = logging.getLogger(__name__)
 _live_writers: weakref.WeakSet[KvpWriter] = weakref.WeakSet()
+_held_for_fork: list[KvpWriter] = []
 
 
 def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
@@ -134,11 +139,14 @@ class KvpWriter:
         self._written = 0
         self._pool_error: Optional[str] = None
         self._fd: Optional[int] = None  # the pool, while the writer thread has it open
+        # Held while the pool is opened or closed and _fd set to match: a fork waits for it,
+        # so a child always knows the one descriptor it got a copy of.
+        self._fd_guard = threading.Lock()
         self._warned: set[str] = set()
         self._state_lock = threading.Lock()
+        _live_writers.add(self)  # before the thread: a fork from now on must see this writer
         self._start_thread()
         atexit.register(self._at_exit)
-        _live_writers.add(self)
 
     @property
     def dropped(self) -> int:
@@ -240,9 +248,11 @@ class KvpWriter:
         fd, self._fd = self._fd, None
         if fd is not None:
             # A copy of the descriptor the parent's thread was writing with: while the child
-            # keeps it, the parent's flock stays held and both would wait for it forever.
+            # keeps it, the flock on it stays held, and the child's own writer (and, once the
+            # parent's thread has let go, the parent's next batch) would wait for it forever.
             with contextlib.suppress(OSError):
                 os.close(fd)
+        self._fd_guard = threading.Lock()
         self._state_lock = threading.Lock()
         if not self._closed:
             self._start_thread()
@@ -369,16 +379,18 @@ class KvpWriter:
 
     def _open(self) -> Optional[int]:
         try:
-            self._fd = open_for_append(self.path)
-            return self._fd
+            with self._fd_guard:
+                fd = self._fd = open_for_append(self.path)
+            return fd
         except OSError as error:
             self._pool_error = f"{error.strerror or error} ({self.path})"
             self._warn_once("open", "cannot open KVP pool %s: %s", self.path, error.strerror)
             return None
 
     def _close(self, fd: int) -> None:
-        self._fd = None
-        os.close(fd)
+        with self._fd_guard:
+            self._fd = None
+            os.close(fd)
 
     def _lock(self, fd: int) -> None:
         try:
@@ -442,10 +454,28 @@ class KvpWriter:
             _log.warning(message, *args)
 
 
+def _before_fork() -> None:
+    # Between the writer thread's open() and its note of the descriptor, a child would get a
+    # copy it cannot know of: wait until no writer is there.
+    for writer in list(_live_writers):
+        if writer._fd_guard.acquire(timeout=_FORK_WAIT_SECONDS):
+            _held_for_fork.append(writer)
+
+
+def _after_fork_in_parent() -> None:
+    while _held_for_fork:
+        _held_for_fork.pop()._fd_guard.release()
+
+
 def _after_fork_in_child() -> None:
+    _held_for_fork.clear()  # each writer gets a fresh guard
     for writer in list(_live_writers):
         writer._after_fork_in_child()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )

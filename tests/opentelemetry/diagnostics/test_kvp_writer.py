@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import logging
+import multiprocessing
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -607,3 +610,110 @@ def test_a_vm_id_that_is_not_a_str_is_a_type_error(pool: Path) -> None:
     """The wrong type is a ``TypeError`` naming the argument."""
     with pytest.raises(TypeError, match="vm_id must be a str"):
         KvpWriter(pool, vm_id=b"0a1b2c3d")  # type: ignore[arg-type]
+
+
+def _wait_for(pid: int, seconds: float) -> int:
+    """The child's exit code, or -9 after killing it when it has not ended in ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return -9
+
+
+@contextlib.contextmanager
+def _busy_writer(pool: Path) -> Iterator[tuple[KvpWriter, list[int]]]:
+    """A writer whose thread opens, locks, writes and closes the pool over and over, with the
+    interpreter switching threads as often as it can, so forks land in every part of that."""
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    stop = threading.Event()
+    count = [0]
+
+    def churn() -> None:
+        while not stop.is_set():
+            kvp.write(f"parent-{count[0]}", "p")
+            count[0] += 1
+            kvp.flush(5.0)  # one batch, one open of the pool, per record
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: handled
+            yield kvp, count
+    finally:
+        stop.set()
+        thread.join(10.0)
+        sys.setswitchinterval(interval)
+        kvp.shutdown(5.0)
+
+
+def _check_pool(kvp: KvpWriter, pool: Path, parent_records: int, children: list[str]) -> None:
+    """Whole records: each child's once, and every one the parent wrote, in its order."""
+    assert kvp.dropped == 0
+    records = read_kvp_pool(pool)
+    assert records.partial_bytes == 0
+    keys = [r.key for r in records]
+    assert sorted(k for k in keys if k.startswith("child")) == sorted(children)
+    assert [k for k in keys if k.startswith("parent")] == [
+        f"parent-{index}" for index in range(parent_records)
+    ]
+
+
+def test_a_fork_while_the_writer_opens_or_holds_the_pool_leaves_child_and_parent_writing(
+    pool: Path,
+) -> None:
+    """Forked at any point of the writer's open, lock, write and close, a child writes with
+    its own thread (within seconds, not forever), and the parent's writer goes on."""
+    children: list[str] = []
+    with _busy_writer(pool) as (kvp, count):
+        deadline = time.monotonic() + 4.0
+        while len(children) < 100 and time.monotonic() < deadline:
+            name = f"child-{len(children)}"
+            child = os.fork()
+            if child == 0:
+                code = 1
+                try:
+                    code = 0 if kvp.write(name, "c") and kvp.flush(3.0) else 3
+                finally:
+                    os._exit(code)
+            assert _wait_for(child, 10.0) == 0, f"{name} could not write (3) or hung (-9)"
+            children.append(name)
+        assert kvp.flush(5.0), "the parent's writer stalled"
+    _check_pool(kvp, pool, count[0], children)
+    assert len(children) >= 10
+
+
+def _child_writes(kvp: KvpWriter, name: str) -> None:
+    if not (kvp.write(name, "c") and kvp.flush(3.0)):
+        sys.exit(3)
+
+
+def test_multiprocessing_children_forked_from_a_busy_writer_write_their_records(
+    pool: Path,
+) -> None:
+    """``multiprocessing`` with the fork start method: every child's record is written, each
+    once, and the parent's too."""
+    forking = multiprocessing.get_context("fork")
+    children: list[str] = []
+    with _busy_writer(pool) as (kvp, count):
+        deadline = time.monotonic() + 4.0
+        while len(children) < 200 and time.monotonic() < deadline:
+            name = f"child-{len(children)}"
+            process = forking.Process(target=_child_writes, args=(kvp, name))
+            process.start()
+            process.join(10.0)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+            assert process.exitcode == 0, f"{name} could not write (3) or hung (None, -9)"
+            children.append(name)
+        assert kvp.flush(5.0), "the parent's writer stalled"
+    _check_pool(kvp, pool, count[0], children)
+    assert len(children) >= 5
