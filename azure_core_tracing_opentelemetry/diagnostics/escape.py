@@ -7,7 +7,8 @@ record of its own, and an ESC or a backspace would work on the terminal that sho
 CR and LF as ``\\t``, ``\\r``, ``\\n``, the other C0 and C1 controls and DEL as ``\\xNN``,
 U+2028, U+2029 and lone surrogates (which no UTF-8 reader accepts) as ``\\uNNNN``. Nothing else
 changes, and ``text.encode("latin-1", "backslashreplace").decode("unicode_escape")`` (or the
-shell's ``printf '%b'``) gives the original back.
+shell's ``printf '%b'``) gives the original back. ``one_field`` escapes every kind of space too,
+for text that sits between spaces on a line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _UNSAFE = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"  # Cc, Zl, Zp and Cs: wh
 _CONTROL = re.compile(f"[{_UNSAFE}]")
 _ESCAPED = re.compile(f"[\\\\{_UNSAFE}]")
 _NAMED = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_SPACE = re.compile(r"\s")  # what str.split() splits on: the space, NBSP, U+3000…
 
 
 def one_line(text: str) -> str:
@@ -26,6 +28,18 @@ def one_line(text: str) -> str:
     if text.isprintable() and "\\" not in text:
         return text
     return _ESCAPED.sub(_escape, text)
+
+
+def one_field(text: str) -> str:
+    """``one_line(text)`` with every whitespace character escaped as well (a space as ``\\x20``).
+
+    For a field between spaces, so that no reader, splitting on spaces or on any Unicode
+    whitespace as ``str.split()`` does, sees it end early or the next field start.
+    """
+    # isprintable() is false for every whitespace character but the space itself.
+    if text.isprintable() and "\\" not in text and " " not in text:
+        return text
+    return _SPACE.sub(_escape, one_line(text))
 
 
 def has_control(text: str) -> bool:

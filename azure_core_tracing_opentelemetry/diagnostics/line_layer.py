@@ -2,9 +2,9 @@
 
 ``<time> <LEVEL> <target> trace_id=<32 hex> span_id=<16 hex>: <text>``, time in UTC with
 milliseconds; the ids are the span's own for its start and close lines, and the current span's
-for a log record (zeros outside any span). One event is one line: the target and the text are
-escaped as ``escape.one_line`` says (a space in the target too, as ``\\x20``), so a log
-record's traceback is on its line, its line breaks written ``\\n``.
+for a log record (zeros outside any span). One event is one line: the text is escaped as
+``escape.one_line`` says, so a log record's traceback is on its line, its line breaks written
+``\\n``; the target as ``escape.one_field`` says (a space in it is ``\\x20``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
-from azure_core_tracing_opentelemetry.diagnostics.escape import one_line
+from azure_core_tracing_opentelemetry.diagnostics.escape import one_field, one_line
 from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.filter import EnvFilter, Level, span_target
 from azure_core_tracing_opentelemetry.diagnostics.timestamps import ns_to_ms, utc_iso_ms
@@ -35,9 +35,8 @@ def format_line(
 ) -> str:
     """One line (with its newline) as the stderr and file layers write it, whatever the text."""
     # The target is a field between spaces: a space in it would shift the fields after it.
-    target = one_line(target).replace(" ", "\\x20")
     return (
-        f"{utc_iso_ms(epoch_ms)} {level.name:<5} {target} "
+        f"{utc_iso_ms(epoch_ms)} {level.name:<5} {one_field(target)} "
         f"trace_id={trace_id:032x} span_id={span_id:016x}: {one_line(text)}\n"
     )
 

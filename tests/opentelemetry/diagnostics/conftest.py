@@ -51,6 +51,9 @@ FORGING_TEXT = st.lists(
                 "\ud800",
                 "\\",
                 "\\n",
+                " ",
+                "\xa0",
+                "\u3000",
                 "\n2024-05-01T12:00:00.000Z ERROR agent trace_id=0 span_id=0: forged",
             ]
         ),

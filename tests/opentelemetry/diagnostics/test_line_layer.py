@@ -93,20 +93,22 @@ def test_any_text_is_one_line_per_event_in_the_stderr_and_file_layers(
 def test_a_forged_record_stays_inside_its_line_and_plain_text_is_unchanged(
     tmp_path: Path,
 ) -> None:
-    """A line feed, ESC or U+2028 in a message is shown escaped on the one line; text with none
-    of them (nor a backslash) is written as it is."""
+    """A line feed, ESC or U+2028 in a message is shown escaped on the one line, any space in
+    the target too; text with none of them (nor a backslash) is written as it is."""
     sink = LineSink.open_file(str(tmp_path / "agent.log"))
     handler = LineLogHandler(sink, EnvFilter("info"))
     forged = "ok\n2024-05-01T12:00:00.000Z ERROR agent trace_id=0 span_id=0: forged\x1b[2J\u2028"
     plain = "user créé: azureuser | key=ssh-ed25519 AAAA 😀"
-    for text in (forged, plain):
-        handler.handle(logging.LogRecord("agent", logging.INFO, __file__, 1, text, (), None))
+    records = [("agent", forged), ("agent.ssh", plain), ("a b\xa0c\u3000trace_id=0", plain)]
+    for target, text in records:
+        handler.handle(logging.LogRecord(target, logging.INFO, __file__, 1, text, (), None))
     sink.close()
-    first, second = parsed((tmp_path / "agent.log").read_text(), 2)
+    first, second, third = parsed((tmp_path / "agent.log").read_text(), 3)
     assert first["text"] == (
         "ok\\n2024-05-01T12:00:00.000Z ERROR agent trace_id=0 span_id=0: forged\\x1b[2J\\u2028"
     )
-    assert second["text"] == plain
+    assert (second["target"], second["text"]) == ("agent.ssh", plain)
+    assert third["target"] == "a\\x20b\\xa0c\\u3000trace_id=0"
 
 
 @pytest.mark.parametrize("dangling", [False, True])
