@@ -157,7 +157,8 @@ def check_event_prefix(prefix: str) -> str:
 
 
 def check_vm_id_text(vm_id: object) -> str:
-    """Reject a VM id that is not a str, or holds a '|', a control or no UTF-8 for it."""
+    """Reject a VM id that is not a str, or holds a '|', a control character, a line
+    separator or a lone surrogate (which has no UTF-8)."""
     if not isinstance(vm_id, str):
         raise TypeError(f"vm_id must be a str, got {type(vm_id).__name__}")
     if _SEPARATOR in vm_id or has_control(vm_id):
@@ -171,7 +172,7 @@ def check_vm_id_text(vm_id: object) -> str:
 def name_room(prefix: str, vm_id: str, key_bytes: int) -> int:
     """The bytes a key of ``key_bytes`` leaves for the name at the longest level, with its id.
 
-    ``prefix`` and ``vm_id`` are checked first (they must encode as UTF-8).
+    Check ``prefix`` and ``vm_id`` first: they must encode as UTF-8.
     """
     fixed = _FIELD_SEPARATORS * len(_SEPARATOR) + _LONGEST_LEVEL_BYTES + len(_ID_SHAPE)
     return key_bytes - len(prefix.encode("utf-8")) - len(vm_id.encode("utf-8")) - fixed
