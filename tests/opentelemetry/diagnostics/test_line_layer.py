@@ -70,10 +70,8 @@ def test_any_text_is_one_line_per_event_in_the_stderr_and_file_layers(
         traceback = logging.Formatter().formatException(exc_info)
         scope = target or "agent"  # the SDK complains, on stderr too, of a tracer without a name
         stderr = io.StringIO()
-        with (
-            contextlib.redirect_stderr(stderr),
-            sdk.get_tracer(scope).start_as_current_span(span_name) as span,
-        ):
+        tracer = sdk.get_tracer(scope)
+        with contextlib.redirect_stderr(stderr), tracer.start_as_current_span(span_name) as span:
             span.add_event(field, {"detail": field})
             for handler in handlers:
                 handler.handle(record)
