@@ -1,7 +1,9 @@
 """``python -m azure_core_tracing_opentelemetry.diagnostics dump [--json] [--join] [PATH]``.
 
-Prints the records of a KVP pool: ``<key><TAB><value>`` per line (tabs, CR and LF inside them
-written as ``\\t``, ``\\r``, ``\\n``), or one JSON object per line with ``--json``.
+Prints the records of a KVP pool: ``<key><TAB><value>`` per line, each escaped as
+``escape.one_line`` says (a tab inside them is ``\\t``, ESC ``\\x1b``, U+2028 ``\\u2028``), or
+one JSON object per line with ``--json``, where DEL, C1 controls and U+2028/U+2029 are written
+as JSON escapes too. Either way no control character of a record reaches the terminal.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import json
 import sys
 from typing import Optional
 
+from azure_core_tracing_opentelemetry.diagnostics.escape import one_line
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import KvpRecord, read_kvp_pool
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import DEFAULT_KVP_POOL_PATH
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n"})
+# json.dumps escapes C0 controls but leaves DEL, C1 and the Unicode separators as they are.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -50,14 +54,15 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def _text_line(record: KvpRecord) -> str:
-    return f"{record.key.translate(_ESCAPES)}\t{record.value.translate(_ESCAPES)}\n"
+    return f"{one_line(record.key)}\t{one_line(record.value)}\n"
 
 
 def _json_line(record: KvpRecord) -> str:
     fields: dict[str, object] = {"key": record.key, "value": record.value}
     if record.chunks > 1:
         fields["chunks"] = record.chunks
-    return json.dumps(fields, ensure_ascii=False) + "\n"
+    # Outside strings JSON is ASCII: these can only be inside one, where the escape is exact.
+    return json.dumps(fields, ensure_ascii=False).translate(_JSON_ESCAPES) + "\n"
 
 
 if __name__ == "__main__":

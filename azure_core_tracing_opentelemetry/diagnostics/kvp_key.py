@@ -11,6 +11,7 @@ import uuid
 from typing import NamedTuple
 
 from azure_core_tracing import __version__
+from azure_core_tracing_opentelemetry.diagnostics.escape import has_control, one_line
 from azure_core_tracing_opentelemetry.diagnostics.utf8 import utf8_boundary
 
 DEFAULT_EVENT_PREFIX = f"azure-core-tracing-{__version__}"
@@ -22,6 +23,10 @@ _SEPARATOR = "|"
 _SEPARATOR_STAND_IN = "\u00a6"  # a broken bar keeps a name readable without adding a field
 _ELLIPSIS = "\u2026".encode()
 _PREFIX_MAX_BYTES = 64
+MIN_NAME_BYTES = 32
+"""The fewest bytes a writer's prefix and VM id must leave for a name, at the longest level."""
+_LONGEST_LEVEL_BYTES = max(len(level) for level in KEY_LEVELS)
+_FIELD_SEPARATORS = 4
 _IDS_PER_DRAW = 256
 # One 128-bit id per slot: clear the version nibble and variant bits, set version 4 and the
 # RFC 4122 variant, in every slot of one integer at once.
@@ -59,7 +64,7 @@ class KvpKey(NamedTuple):
     def encoded(self, max_bytes: int) -> bytes:
         """``render`` as UTF-8 bytes; a ``ValueError`` for a level not in ``KEY_LEVELS``."""
         record_id = self.record_id
-        if _SEPARATOR in record_id or "\x00" in record_id:
+        if _SEPARATOR in record_id or not record_id.isprintable():
             record_id = _field(record_id)
         tail = ("|" + record_id).encode()
         room = max_bytes - len(tail)
@@ -138,12 +143,39 @@ def check_event_prefix(prefix: str) -> str:
     """Reject a prefix that would break the key's fields or leave no room for a name."""
     if not isinstance(prefix, str) or not prefix:
         raise TypeError(f"event_prefix must be a non-empty str, got {prefix!r}")
-    if _SEPARATOR in prefix or "\x00" in prefix or len(prefix.encode()) > _PREFIX_MAX_BYTES:
+    # has_control first: it finds the lone surrogates that encode() would raise on.
+    if (
+        _SEPARATOR in prefix
+        or has_control(prefix)
+        or len(prefix.encode("utf-8")) > _PREFIX_MAX_BYTES
+    ):
         raise ValueError(
-            f"event_prefix must hold no '|' or NUL and at most {_PREFIX_MAX_BYTES} bytes, "
-            f"got {prefix!r}"
+            f"event_prefix must hold no '|', control character, line separator or lone "
+            f"surrogate, and at most {_PREFIX_MAX_BYTES} UTF-8 bytes, got {prefix!r}"
         )
     return prefix
+
+
+def check_vm_id_text(vm_id: object) -> str:
+    """Reject a VM id that is not a str, or holds a '|', a control character, a line
+    separator or a lone surrogate (which has no UTF-8)."""
+    if not isinstance(vm_id, str):
+        raise TypeError(f"vm_id must be a str, got {type(vm_id).__name__}")
+    if _SEPARATOR in vm_id or has_control(vm_id):
+        raise ValueError(
+            f"vm_id must hold no '|', control character, line separator or lone surrogate, "
+            f"got {vm_id!r}"
+        )
+    return vm_id
+
+
+def name_room(prefix: str, vm_id: str, key_bytes: int) -> int:
+    """The bytes a key of ``key_bytes`` leaves for the name at the longest level, with its id.
+
+    Check ``prefix`` and ``vm_id`` first: they must encode as UTF-8.
+    """
+    fixed = _FIELD_SEPARATORS * len(_SEPARATOR) + _LONGEST_LEVEL_BYTES + len(_ID_SHAPE)
+    return key_bytes - len(prefix.encode("utf-8")) - len(vm_id.encode("utf-8")) - fixed
 
 
 def read_vm_id(path: str = PRODUCT_UUID_PATH) -> str:
@@ -161,8 +193,10 @@ def read_vm_id(path: str = PRODUCT_UUID_PATH) -> str:
 
 
 def _field(text: str) -> str:
-    if _SEPARATOR in text or "\x00" in text:
-        return text.replace(_SEPARATOR, _SEPARATOR_STAND_IN).replace("\x00", "\ufffd")
+    # Controls escaped (NUL, which ends the key for the host, among them), then '|' stood in for.
+    text = one_line(text)
+    if _SEPARATOR in text:
+        return text.replace(_SEPARATOR, _SEPARATOR_STAND_IN)
     return text
 
 

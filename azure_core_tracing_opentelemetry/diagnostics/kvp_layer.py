@@ -7,7 +7,9 @@ Values, times in UTC with milliseconds:
 - event: ``Time: <time> | Event: message=<text>[, <name>=<value>…] | TraceId: … | SpanId: …``,
   the ids of the span it happened in (zeros for a log record made outside any span).
 
-An event or log record carrying ``health_report`` is written as the ``PROVISIONING_REPORT``
+The event text (the message, field names and values) is escaped as ``escape.one_line`` says,
+so a value is one line, free of controls, for any reader that splits on them; so is the name in
+a key. An event or log record carrying ``health_report`` is written as the ``PROVISIONING_REPORT``
 record instead, whatever the filter says. On the caller's thread there is only a filter look-up
 and a queue append; records are rendered on the writer's thread.
 """
@@ -24,6 +26,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.trace import StatusCode
 
+from azure_core_tracing_opentelemetry.diagnostics.escape import one_line
 from azure_core_tracing_opentelemetry.diagnostics.filter import EnvFilter, Level, span_target
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     KvpKey,
@@ -234,7 +237,8 @@ def _event_level(event: Event) -> Level:
 
 
 def _message(text: str, fields: Iterable[tuple[str, Any]]) -> str:
-    return ", ".join([f"message={text}", *(f"{name}={_text(value)}" for name, value in fields)])
+    joined = ", ".join([f"message={text}", *(f"{name}={_text(value)}" for name, value in fields)])
+    return one_line(joined)
 
 
 def _text(value: Any) -> str:

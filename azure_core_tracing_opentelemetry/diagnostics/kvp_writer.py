@@ -3,8 +3,10 @@
 The caller's thread only appends to a bounded queue. The writer thread renders entries into
 records, takes the pool's exclusive ``flock`` (the lock cloud-init and azure-init take) and a
 POSIX ``lockf`` (the lock ``hv_kvp_daemon`` takes while it rewrites the pool), appends the
-batch with one ``write``, and lets go. Nothing it does raises into the application: a failure
-is counted in ``dropped`` and logged once per kind as a WARNING.
+batch with one ``write``, and lets go. It never opens the pool through a symbolic link (see
+``files.py``). A forked child gets a writer of its own (a new thread, queue and locks, its copy
+of the parent's descriptor closed), whenever the fork comes. Nothing it does raises into the
+application: a failure is counted in ``dropped`` and logged once per kind as a WARNING.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any, Callable, Optional, Union
 
+from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
+    MIN_NAME_BYTES,
     PRODUCT_UUID_PATH,
     KvpKey,
     check_event_prefix,
+    check_vm_id_text,
+    name_room,
     read_vm_id,
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
@@ -49,10 +55,13 @@ _IDLE_WAKE_SECONDS = 1.0
 # waking per entry would cost every caller a thread switch, and records are not urgent.
 _LINGER_SECONDS = 0.05
 _ASCII_KEY_MAX = KEY_MAX_BYTES  # an ASCII key of this many characters has as many bytes
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 _STOP = object()
+# How long a fork waits for a writer to finish opening or closing the pool: both take
+# microseconds on a local disk; a hung file system must not hang the application's fork.
+_FORK_WAIT_SECONDS = 1.0
 _log = logging.getLogger(__name__)
 _live_writers: weakref.WeakSet[KvpWriter] = weakref.WeakSet()
+_held_for_fork: list[KvpWriter] = []
 
 
 def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
@@ -65,6 +74,24 @@ def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def check_vm_id(vm_id: object, event_prefix: str) -> str:
+    """``vm_id`` if every record key of a writer with it and ``event_prefix`` can hold it.
+
+    A ``TypeError`` if it is not a str; a ``ValueError`` if it holds a '|', a control
+    character, a line separator or a lone surrogate, or if it leaves fewer than
+    ``MIN_NAME_BYTES`` of the key for the name (``event_prefix`` checked before).
+    """
+    vm_id = check_vm_id_text(vm_id)
+    room = name_room(event_prefix, vm_id, KEY_MAX_BYTES)
+    if room < MIN_NAME_BYTES:
+        raise ValueError(
+            f"vm_id ({len(vm_id.encode('utf-8'))} bytes) and event_prefix "
+            f"({len(event_prefix.encode('utf-8'))} bytes) leave {room} bytes for the name in a "
+            f"{KEY_MAX_BYTES}-byte KVP key; at least {MIN_NAME_BYTES} are needed"
+        )
+    return vm_id
 
 
 def _one_pair(item: tuple[Union[str, KvpKey], str]) -> tuple[tuple[Union[str, KvpKey], str]]:
@@ -95,13 +122,14 @@ class KvpWriter:
     ) -> None:
         if isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1:
             raise ValueError(f"max_queue must be a positive int, got {max_queue!r}")
-        if vm_id is not None and (not isinstance(vm_id, str) or "|" in vm_id or "\x00" in vm_id):
-            raise ValueError(f"vm_id must be a str without '|' or NUL, got {vm_id!r}")
         self.path = os.fspath(path)
         """The pool file."""
         self.event_prefix = check_event_prefix(event_prefix)
         """The first field of every event key."""
-        self.vm_id = read_vm_id(product_uuid_path) if vm_id is None else vm_id
+        # Checked here: a VM id no key can hold would otherwise cost every record, later.
+        self.vm_id = check_vm_id(
+            read_vm_id(product_uuid_path) if vm_id is None else vm_id, self.event_prefix
+        )
         """The second field of every event key."""
         self._boot_time = boot_time
         self._max_queue = max_queue
@@ -111,11 +139,14 @@ class KvpWriter:
         self._written = 0
         self._pool_error: Optional[str] = None
         self._fd: Optional[int] = None  # the pool, while the writer thread has it open
+        # Held while the pool is opened or closed and _fd set to match: a fork waits for it,
+        # so a child always knows the one descriptor it got a copy of.
+        self._fd_guard = threading.Lock()
         self._warned: set[str] = set()
         self._state_lock = threading.Lock()
+        _live_writers.add(self)  # before the thread: a fork from now on must see this writer
         self._start_thread()
         atexit.register(self._at_exit)
-        _live_writers.add(self)
 
     @property
     def dropped(self) -> int:
@@ -217,9 +248,11 @@ class KvpWriter:
         fd, self._fd = self._fd, None
         if fd is not None:
             # A copy of the descriptor the parent's thread was writing with: while the child
-            # keeps it, the parent's flock stays held and both would wait for it forever.
+            # keeps it, the flock on it stays held, and the child's own writer (and, once the
+            # parent's thread has let go, the parent's next batch) would wait for it forever.
             with contextlib.suppress(OSError):
                 os.close(fd)
+        self._fd_guard = threading.Lock()
         self._state_lock = threading.Lock()
         if not self._closed:
             self._start_thread()
@@ -346,17 +379,18 @@ class KvpWriter:
 
     def _open(self) -> Optional[int]:
         try:
-            # The mode applies only when the pool is created; umask can only narrow it.
-            self._fd = os.open(self.path, _OPEN_FLAGS, 0o600)
-            return self._fd
+            with self._fd_guard:
+                fd = self._fd = open_for_append(self.path)
+            return fd
         except OSError as error:
             self._pool_error = f"{error.strerror or error} ({self.path})"
             self._warn_once("open", "cannot open KVP pool %s: %s", self.path, error.strerror)
             return None
 
     def _close(self, fd: int) -> None:
-        self._fd = None
-        os.close(fd)
+        with self._fd_guard:
+            self._fd = None
+            os.close(fd)
 
     def _lock(self, fd: int) -> None:
         try:
@@ -420,10 +454,28 @@ class KvpWriter:
             _log.warning(message, *args)
 
 
+def _before_fork() -> None:
+    # Between the writer thread's open() and its note of the descriptor, a child would get a
+    # copy it cannot know of: wait until no writer is there.
+    for writer in list(_live_writers):
+        if writer._fd_guard.acquire(timeout=_FORK_WAIT_SECONDS):
+            _held_for_fork.append(writer)
+
+
+def _after_fork_in_parent() -> None:
+    while _held_for_fork:
+        _held_for_fork.pop()._fd_guard.release()
+
+
 def _after_fork_in_child() -> None:
+    _held_for_fork.clear()  # each writer gets a fresh guard
     for writer in list(_live_writers):
         writer._after_fork_in_child()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )

@@ -25,6 +25,7 @@ from azure_core_tracing_opentelemetry.diagnostics.config import (
     kvp_filter_for,
     log_filters_for,
 )
+from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
     PRODUCT_UUID_PATH,
@@ -34,6 +35,7 @@ from azure_core_tracing_opentelemetry.diagnostics.kvp_layer import KvpLogHandler
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import (
     DEFAULT_KVP_POOL_PATH,
     KvpWriter,
+    check_vm_id,
 )
 from azure_core_tracing_opentelemetry.diagnostics.line_layer import (
     LineLogHandler,
@@ -43,7 +45,6 @@ from azure_core_tracing_opentelemetry.diagnostics.line_layer import (
 from azure_core_tracing_opentelemetry.provider import OpenTelemetryProvider
 
 OTLP_ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 _PACKAGE_LOGGER = "azure_core_tracing_opentelemetry.diagnostics"
 _log = logging.getLogger(__name__)
 
@@ -133,6 +134,8 @@ def setup_layers(
     if not isinstance(config, TelemetryConfig):
         raise TypeError(f"config must be a TelemetryConfig or None, got {type(config).__name__}")
     check_event_prefix(event_prefix)
+    if vm_id is not None:  # checked whether or not the KVP layer is on, and before any starts
+        check_vm_id(vm_id, event_prefix)
     env = os.environ if environ is None else environ
     with _held_back_logs() as held:
         built = _build(
@@ -172,7 +175,7 @@ def _build(
     if config.kvp_diagnostics:
         kvp_filter = kvp_filter_for(config, env)
         try:
-            os.close(os.open(kvp_pool_path, _OPEN_FLAGS, 0o600))  # what the writer will need
+            os.close(open_for_append(kvp_pool_path))  # what the writer will need
             built.writer = KvpWriter(
                 kvp_pool_path,
                 event_prefix=event_prefix,

@@ -2,13 +2,16 @@
 
 ``<time> <LEVEL> <target> trace_id=<32 hex> span_id=<16 hex>: <text>``, time in UTC with
 milliseconds; the ids are the span's own for its start and close lines, and the current span's
-for a log record (zeros outside any span). A log record's traceback follows on its own lines.
+for a log record (zeros outside any span). One event is one line: the text is escaped as
+``escape.one_line`` says, so a log record's traceback is on its line, its line breaks written
+``\\n``; the target as ``escape.one_field`` says (a space in it is ``\\x20``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 import sys
 import threading
 from typing import Callable, Optional, TextIO
@@ -18,20 +21,23 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
+from azure_core_tracing_opentelemetry.diagnostics.escape import one_field, one_line
+from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.filter import EnvFilter, Level, span_target
 from azure_core_tracing_opentelemetry.diagnostics.timestamps import ns_to_ms, utc_iso_ms
 
 _log = logging.getLogger(__name__)
-_FILE_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+_LOG_FILE_MODE = 0o600
 
 
 def format_line(
     epoch_ms: int, level: Level, target: str, trace_id: int, span_id: int, text: str
 ) -> str:
-    """One line (with its newline) as the stderr and file layers write it."""
+    """One line (with its newline) as the stderr and file layers write it, whatever the text."""
+    # The target is a field between spaces: a space in it would shift the fields after it.
     return (
-        f"{utc_iso_ms(epoch_ms)} {level.name:<5} {target} "
-        f"trace_id={trace_id:032x} span_id={span_id:016x}: {text}\n"
+        f"{utc_iso_ms(epoch_ms)} {level.name:<5} {one_field(target)} "
+        f"trace_id={trace_id:032x} span_id={span_id:016x}: {one_line(text)}\n"
     )
 
 
@@ -53,9 +59,11 @@ class LineSink:
 
     @classmethod
     def open_file(cls, path: str) -> LineSink:
-        """Append to ``path``, created with mode 0600; an ``OSError`` if it cannot be opened."""
+        """Append to ``path``, created with mode 0600 or tightened to it; an ``OSError`` if it
+        cannot be opened, or is a symbolic link (never followed)."""
         sink = cls(lambda: None, path)
-        sink._fd = os.open(path, _FILE_FLAGS, 0o600)
+        sink._fd = open_for_append(path)
+        _tighten(sink._fd, path)
         return sink
 
     def write(self, line: str) -> None:
@@ -81,6 +89,17 @@ class LineSink:
         if fd is not None:
             self._stream = lambda: None
             os.close(fd)
+
+
+def _tighten(fd: int, path: str) -> None:
+    """Make an existing log file that others may read or write 0600, as azure-init does."""
+    info = os.fstat(fd)
+    # Only a regular file: a device's mode (say /dev/null's) belongs to the whole system.
+    if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) & ~_LOG_FILE_MODE:
+        try:
+            os.fchmod(fd, _LOG_FILE_MODE)
+        except OSError as error:  # not its owner: log lines still go in
+            _log.warning("cannot make %s mode 0600: %s", path, error.strerror)
 
 
 class LineSpanProcessor(SpanProcessor):

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from azure_core_tracing_opentelemetry.diagnostics import encode_kvp_record
+from azure_core_tracing_opentelemetry.diagnostics import encode_kvp_record, read_kvp_pool
 from azure_core_tracing_opentelemetry.diagnostics.__main__ import main
+from tests.opentelemetry.diagnostics.conftest import FORGING_TEXT, RAW_CONTROL, unescape
+
+# What a terminal acts on: ESC sequences (colour, clearing, the title), VT, BEL, backspace,
+# DEL, C1's CSI and NEL, the Unicode line separators.
+TERMINAL_CONTROLS = "\x1b[2J\x1b]0;owned\x07\x0b\x08\x7f\x9b31m\x85\u2028\u2029\x00"
 
 
 @pytest.fixture
@@ -44,6 +54,65 @@ def test_dump_join_and_json(filled: Path, capsys: pytest.CaptureFixture[str]) ->
         {"key": "first", "value": "Start: a | End: b"},
         {"key": "long", "value": "é" * 700, "chunks": 2},
         {"key": "tricky\tkey", "value": "line one\nline two\\"},
+    ]
+
+
+def test_dump_never_writes_a_terminal_control_from_a_record(
+    pool: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The text output shows every control of a record escaped; the JSON output is exact
+    JSON of the same record, its controls written as JSON escapes."""
+    pool.write_bytes(encode_kvp_record("key" + TERMINAL_CONTROLS[:-4], "v" + TERMINAL_CONTROLS))
+    [record] = read_kvp_pool(pool)
+    assert main(["dump", str(pool)]) == 0
+    text = capsys.readouterr().out
+    assert text.endswith("\n"), repr(text)
+    key, value = text[:-1].split("\t")  # the one raw control: the tab between the two
+    assert RAW_CONTROL.search(key + value) is None, repr(text)
+    assert (unescape(key), unescape(value)) == (record.key, record.value)
+    assert main(["dump", "--json", str(pool)]) == 0
+    line = capsys.readouterr().out
+    assert RAW_CONTROL.search(line[:-1]) is None and line.endswith("\n"), repr(line)
+    assert json.loads(line) == {"key": record.key, "value": record.value}
+
+
+@given(
+    pairs=st.lists(
+        st.tuples(
+            # A str key is 1 to 254 bytes without NUL: at most 4 bytes for each of 60 characters.
+            FORGING_TEXT.map(lambda key: ("k" + key.replace("\x00", ""))[:60]),
+            FORGING_TEXT,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_record_is_one_escaped_line_of_text_and_one_exact_json_line(
+    pairs: list[tuple[str, str]],
+) -> None:
+    """Whatever a pool holds, each record is one line, free of raw controls, that un-escapes
+    (text) or decodes (JSON) to the record as read."""
+    with tempfile.TemporaryDirectory() as folder:
+        pool = Path(folder) / "pool"
+        pool.write_bytes(b"".join(encode_kvp_record(key, value) for key, value in pairs))
+        records = read_kvp_pool(pool)
+        outputs = []
+        for mode in ([], ["--json"]):
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert main(["dump", *mode, str(pool)]) == 0
+            outputs.append(out.getvalue())
+    text, as_json = outputs
+    for output in outputs:
+        assert output.endswith("\n") and len(output.splitlines()) == len(records), repr(output)
+    rows = [line.split("\t") for line in text.splitlines()]  # one tab, between key and value
+    assert all(RAW_CONTROL.search(key + value) is None for key, value in rows), repr(text)
+    assert RAW_CONTROL.search(as_json.replace("\n", "")) is None, repr(as_json)
+    assert [(unescape(key), unescape(value)) for key, value in rows] == [
+        (r.key, r.value) for r in records
+    ]
+    assert [json.loads(line) for line in as_json.splitlines()] == [
+        {"key": r.key, "value": r.value} for r in records
     ]
 
 

@@ -4,11 +4,14 @@ import fcntl
 import logging
 import os
 import re
+import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Status, StatusCode
 
 from azure_core_tracing import ClientOptions, Context, TelemetryOptions, TracingContextFactory
@@ -24,9 +27,18 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     KvpSpanProcessor,
     KvpWriter,
     ProvisioningReport,
+    read_kvp_pool,
 )
 from tests.local_server import refused_url
-from tests.opentelemetry.diagnostics.conftest import VM_ID, KvpSdk, kvp_sdk, written
+from tests.opentelemetry.diagnostics.conftest import (
+    FORGING_TEXT,
+    RAW_CONTROL,
+    VM_ID,
+    KvpSdk,
+    kvp_sdk,
+    unescape,
+    written,
+)
 
 UUID4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 START = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
@@ -318,3 +330,39 @@ def test_force_flush_waits_for_the_writer(kvp: KvpSdk) -> None:
 
 def test_application_context_is_untouched(kvp: KvpSdk) -> None:
     assert Context.application_context.get_tracer_provider() is None
+
+
+@given(message=FORGING_TEXT, name=FORGING_TEXT, target=FORGING_TEXT, field=FORGING_TEXT)
+def test_any_text_leaves_no_raw_control_or_line_separator_in_a_record(
+    tmp_path_factory: pytest.TempPathFactory,
+    message: str,
+    name: str,
+    target: str,
+    field: str,
+) -> None:
+    """A message, span or event name, target or field value of any text is escaped in every
+    key and value, and un-escaping a value gives the text back."""
+    pool = tmp_path_factory.mktemp("forging") / ".kvp_pool_1"
+    writer = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    sdk = TracerProvider()
+    sdk.add_span_processor(KvpSpanProcessor(writer))
+    try:
+        raise ValueError(message)
+    except ValueError:
+        record = logging.LogRecord(target, logging.ERROR, __file__, 1, message, (), sys.exc_info())
+    record.detail = field
+    with sdk.get_tracer(target or "agent").start_as_current_span(name) as span:
+        span.add_event(name, {"detail": field})
+        KvpLogHandler(writer).handle(record)
+    sdk.shutdown()
+    assert writer.shutdown(5.0) and writer.dropped == 0
+    logged, event, closed = read_kvp_pool(pool)
+    for kvp_record in (logged, event, closed):
+        assert RAW_CONTROL.search(kvp_record.key) is None, kvp_record.key
+        assert RAW_CONTROL.search(kvp_record.value) is None, kvp_record.value
+    assert (
+        f"| Event: message={message}, detail={field}, exception=ValueError: {message} | "
+        in unescape(logged.value)
+    )
+    assert f"| Event: message={name}, detail={field} | " in unescape(event.value)
+    assert closed.value.startswith("Start: ")

@@ -22,6 +22,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     encode_kvp_record,
     read_kvp_pool,
 )
+from azure_core_tracing_opentelemetry.diagnostics.escape import one_line
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     event_key_head,
     new_event_key,
@@ -130,7 +131,7 @@ def test_any_name_is_shortened_inside_the_key(name: str, value: str) -> None:
         assert text.startswith(f"azure-core-tracing-0.1.0|{VM_ID}|WARN|")
         assert text.endswith(f"|{RECORD_ID}{suffix}")
         kept = text[len(f"azure-core-tracing-0.1.0|{VM_ID}|WARN|") : -len(f"|{RECORD_ID}{suffix}")]
-        clean = name.replace("|", "\u00a6")
+        clean = one_line(name).replace("|", "\u00a6")  # escaped, and no field added
         assert kept == clean or (kept.endswith("…") and clean.startswith(kept[:-1]))
 
 
@@ -145,8 +146,8 @@ def test_a_long_name_keeps_the_prefix_uuid_and_suffix_and_is_cut_between_charact
 
 
 def test_a_pipe_or_nul_in_a_name_cannot_add_a_field() -> None:
-    key = KvpKey("p", VM_ID, "INFO", "a|b\x00c", RECORD_ID)
-    assert key.render(KEY_MAX_BYTES) == f"p|{VM_ID}|INFO|a\u00a6b\ufffdc|{RECORD_ID}"
+    key = KvpKey("p", VM_ID, "INFO", "a|b\x00c\nd", RECORD_ID)
+    assert key.render(KEY_MAX_BYTES) == f"p|{VM_ID}|INFO|a\u00a6b\\x00c\\nd|{RECORD_ID}"
 
 
 def test_a_nul_in_a_value_is_replaced_so_the_host_reads_all_of_it() -> None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import logging
+import multiprocessing
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -27,6 +30,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     encode_kvp_record,
     read_kvp_pool,
 )
+from azure_core_tracing_opentelemetry.diagnostics.kvp_key import new_event_key
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import boot_time_from_proc_stat
 from tests.opentelemetry.diagnostics.conftest import DIAGNOSTICS_LOGGER, VM_ID, written
 
@@ -517,3 +521,199 @@ def test_a_forked_child_writes_with_its_own_thread_and_nothing_twice(
     assert os.waitstatus_to_exitcode(status) == 0
     assert kvp.flush(5.0) and kvp.shutdown(5.0)
     assert sorted(r.key for r in read_kvp_pool(pool)) == ["child", "parent-before-fork"]
+
+
+def test_a_symlink_planted_at_the_pool_path_is_never_followed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In a pool directory anyone may write to, the writer does not write through a symbolic
+    link another user put at the pool path: its records are dropped, said once."""
+    shared = tmp_path / "hyperv"
+    shared.mkdir()
+    shared.chmod(0o777)
+    target = tmp_path / "shadow"
+    target.write_bytes(b"root:x:0:0\n")
+    link = shared / ".kvp_pool_1"
+    link.symlink_to(target)
+    if os.geteuid() == 0:
+        os.lchown(link, 65534, 65534)  # nobody's link, as an unprivileged user would leave it
+    kvp = KvpWriter(link, vm_id=VM_ID, boot_time=time.time())
+    for _ in range(3):
+        kvp.write("k", "v")
+        assert kvp.flush(5.0)
+    assert kvp.shutdown(5.0)
+    assert (kvp.written, kvp.dropped) == (0, 3)
+    assert target.read_bytes() == b"root:x:0:0\n" and link.is_symlink()
+    assert kvp.pool_error is not None and "symbolic link" in kvp.pool_error
+    [warning] = warnings_from(caplog)
+    assert "cannot open KVP pool" in warning and "symbolic link" in warning
+
+
+# The 254-byte key holds the prefix, the VM id, four "|", "ERROR" and a 36-character id: with
+# the one-byte prefix "p", a VM id of 176 bytes leaves exactly 32 for the name.
+ROOMY_VM_ID = "v" * 176
+
+
+@pytest.mark.parametrize(
+    ("vm_id", "why"),
+    [
+        pytest.param("é" * 89, "30 bytes", id="178-bytes-in-89-characters"),
+        pytest.param("v" * 240, "-32 bytes", id="no-room-at-all"),
+        pytest.param("vm\n2024-05-01T12:00:00.000Z ERROR forged", "control", id="LF"),
+        pytest.param("vm\x1b[2J", "control", id="ESC"),
+        pytest.param("vm\x85", "control", id="NEL"),
+        pytest.param("vm\u2028", "control", id="U+2028"),
+        pytest.param("vm\ud800", "control", id="lone-surrogate"),
+    ],
+)
+def test_a_vm_id_no_key_can_hold_is_refused_at_construction(
+    pool: Path, vm_id: str, why: str
+) -> None:
+    """A VM id that leaves fewer than 32 bytes for a name (bytes, not characters), holds a
+    control character or line separator, or is not UTF-8 is a ``ValueError`` naming it,
+    before any thread starts."""
+    threads = threading.active_count()
+    with pytest.raises(ValueError, match="vm_id") as raised:
+        KvpWriter(pool, event_prefix="p", vm_id=vm_id, boot_time=0.0)
+    assert why in str(raised.value)
+    assert threading.active_count() == threads and not pool.exists()
+
+
+def test_a_vm_id_is_taken_up_to_32_bytes_left_for_the_name_and_refused_past_it(
+    pool: Path,
+) -> None:
+    """At the limit a record still has room for the start of its name, even when chunked;
+    one byte more is refused."""
+    kvp = KvpWriter(pool, event_prefix="p", vm_id=ROOMY_VM_ID, boot_time=0.0)
+    assert kvp.submit(None, (new_event_key("p", ROOMY_VM_ID, "ERROR", "n" * 100), "v" * 3000))
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    records = read_kvp_pool(pool)
+    assert len(records) == 3 and kvp.dropped == 0
+    assert all(r.key.startswith(f"p|{ROOMY_VM_ID}|ERROR|nnnnnnnnnnnnnnnnn") for r in records)
+    with pytest.raises(ValueError, match=r"vm_id .*31 bytes"):
+        KvpWriter(pool, event_prefix="p", vm_id=ROOMY_VM_ID + "v", boot_time=0.0)
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["agent\n", "agent\x1b[2J", "agent\x9b", "agent\u2029", "\udcff"],
+    ids=["LF", "ESC", "CSI", "U+2029", "lone-surrogate"],
+)
+def test_an_event_prefix_with_a_control_or_no_utf8_is_refused(pool: Path, prefix: str) -> None:
+    """A prefix holding a control character or line separator, or not UTF-8, is a
+    ``ValueError`` naming it."""
+    with pytest.raises(ValueError, match="event_prefix"):
+        KvpWriter(pool, vm_id=VM_ID, event_prefix=prefix)
+
+
+def test_a_vm_id_that_is_not_a_str_is_a_type_error(pool: Path) -> None:
+    """The wrong type is a ``TypeError`` naming the argument."""
+    with pytest.raises(TypeError, match="vm_id must be a str"):
+        KvpWriter(pool, vm_id=b"0a1b2c3d")  # type: ignore[arg-type]
+
+
+def _wait_for(pid: int, seconds: float) -> int:
+    """The child's exit code, or -9 after killing it when it has not ended in ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.002)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return -9
+
+
+@contextlib.contextmanager
+def _busy_writer(pool: Path) -> Iterator[tuple[KvpWriter, list[int]]]:
+    """A writer whose thread opens, locks, writes and closes the pool over and over, with the
+    interpreter switching threads as often as it can, so forks land in every part of that."""
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    stop = threading.Event()
+    count = [0]
+
+    def churn() -> None:
+        while not stop.is_set():
+            kvp.write(f"parent-{count[0]}", "p")
+            count[0] += 1
+            kvp.flush(5.0)  # one batch, one open of the pool, per record
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: handled
+            yield kvp, count
+    finally:
+        stop.set()
+        thread.join(10.0)
+        sys.setswitchinterval(interval)
+        kvp.shutdown(5.0)
+
+
+def _check_pool(kvp: KvpWriter, pool: Path, parent_records: int, children: list[str]) -> None:
+    """Whole records: each child's once, and every one the parent wrote, in its order."""
+    assert kvp.dropped == 0
+    records = read_kvp_pool(pool)
+    assert records.partial_bytes == 0
+    keys = [r.key for r in records]
+    assert sorted(k for k in keys if k.startswith("child")) == sorted(children)
+    assert [k for k in keys if k.startswith("parent")] == [
+        f"parent-{index}" for index in range(parent_records)
+    ]
+
+
+def test_a_fork_while_the_writer_opens_or_holds_the_pool_leaves_child_and_parent_writing(
+    pool: Path,
+) -> None:
+    """Forked at any point of the writer's open, lock, write and close, a child writes with
+    its own thread (within seconds, not forever), and the parent's writer goes on."""
+    children: list[str] = []
+    with _busy_writer(pool) as (kvp, count):
+        deadline = time.monotonic() + 4.0
+        while len(children) < 100 and time.monotonic() < deadline:
+            name = f"child-{len(children)}"
+            child = os.fork()
+            if child == 0:
+                code = 1
+                try:
+                    code = 0 if kvp.write(name, "c") and kvp.flush(3.0) else 3
+                finally:
+                    os._exit(code)
+            assert _wait_for(child, 10.0) == 0, f"{name} could not write (3) or hung (-9)"
+            children.append(name)
+        assert kvp.flush(5.0), "the parent's writer stalled"
+    _check_pool(kvp, pool, count[0], children)
+    assert len(children) >= 10
+
+
+def _child_writes(kvp: KvpWriter, name: str) -> None:
+    if not (kvp.write(name, "c") and kvp.flush(3.0)):
+        sys.exit(3)
+
+
+def test_multiprocessing_children_forked_from_a_busy_writer_write_their_records(
+    pool: Path,
+) -> None:
+    """``multiprocessing`` with the fork start method: every child's record is written, each
+    once, and the parent's too."""
+    forking = multiprocessing.get_context("fork")
+    children: list[str] = []
+    with _busy_writer(pool) as (kvp, count):
+        deadline = time.monotonic() + 4.0
+        while len(children) < 200 and time.monotonic() < deadline:
+            name = f"child-{len(children)}"
+            process = forking.Process(target=_child_writes, args=(kvp, name))
+            process.start()
+            process.join(10.0)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+            assert process.exitcode == 0, f"{name} could not write (3) or hung (None, -9)"
+            children.append(name)
+        assert kvp.flush(5.0), "the parent's writer stalled"
+    _check_pool(kvp, pool, count[0], children)
+    assert len(children) >= 5

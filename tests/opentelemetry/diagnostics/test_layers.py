@@ -162,13 +162,11 @@ def test_the_file_layer_writes_info_and_up_with_mode_0600(setup: Setup, tmp_path
     layers.shutdown()
     text = log.read_text()
     found = lines(log)
-    assert [m["text"] for m in found][:3] == [
-        'span "provision" started',
-        "user created",
-        "mount failed",
-    ]
+    assert len(found) == len(text.splitlines()) == 4  # the traceback is on its record's line
+    assert [m["text"] for m in found][:2] == ['span "provision" started', "user created"]
+    assert found[2]["text"].startswith("mount failed\\nTraceback (most recent call last):\\n")
+    assert found[2]["text"].endswith("\\nOSError: disk gone")
     assert "not in the file" not in text
-    assert "Traceback (most recent call last):" in text and "OSError: disk gone" in text
 
 
 def test_kvp_gets_spans_logs_and_health_reports_through_the_default_filter(
@@ -238,6 +236,67 @@ def test_a_pool_that_cannot_be_opened_leaves_the_kvp_layer_out_with_one_warning(
     messages = [r.getMessage() for r in caplog.records if r.name.startswith(DIAGNOSTICS_LOGGER)]
     assert messages == [f"KVP layer left out: cannot open {pool}: No such file or directory"]
     assert "KVP layer left out" in (tmp_path / "agent.log").read_text()
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_a_symlink_at_the_log_path_leaves_the_file_layer_out_with_one_warning(
+    setup: Setup, tmp_path: Path, caplog: pytest.LogCaptureFixture, dangling: bool
+) -> None:
+    """A live or dangling symbolic link at the log path is refused, never written or created
+    through, and said once."""
+    target = tmp_path / "shadow"
+    if not dangling:
+        target.write_text("root:x:0:0\n")
+    link = tmp_path / "agent.log"
+    link.symlink_to(target)
+    layers = setup(TelemetryConfig(log_path=str(link)))
+    assert layers.layers == ("stderr", "kvp")
+    logging.getLogger("agent").error("would go through the link")
+    layers.shutdown()
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith(DIAGNOSTICS_LOGGER)]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(f"file layer left out: cannot open {link}: ")
+    assert "symbolic link" in messages[0]
+    assert link.is_symlink()
+    if dangling:
+        assert not target.exists()
+    else:
+        assert target.read_text() == "root:x:0:0\n"
+
+
+def test_a_symlink_planted_at_the_pool_path_leaves_the_kvp_layer_out_with_one_warning(
+    setup: Setup, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In a pool directory anyone may write to, a symbolic link another user put at the pool
+    path is not followed: the KVP layer is left out and nothing is written where it points."""
+    shared = tmp_path / "hyperv"
+    shared.mkdir()
+    shared.chmod(0o777)
+    target = tmp_path / "shadow"
+    target.write_text("root:x:0:0\n")
+    link = shared / ".kvp_pool_1"
+    link.symlink_to(target)
+    if os.geteuid() == 0:
+        os.lchown(link, 65534, 65534)  # nobody's link, as an unprivileged user would leave it
+    layers = setup(kvp_pool_path=str(link))
+    assert layers.layers == ("stderr", "file") and layers.kvp_writer is None
+    layers.shutdown()
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith(DIAGNOSTICS_LOGGER)]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(f"KVP layer left out: cannot open {link}: ")
+    assert "symbolic link" in messages[0]
+    assert target.read_text() == "root:x:0:0\n"
+
+
+def test_a_vm_id_no_key_can_hold_is_refused_even_with_kvp_off(tmp_path: Path) -> None:
+    """``setup_layers`` checks the VM id where it is given, whether or not KVP is on."""
+    config = TelemetryConfig(kvp_diagnostics=False, log_path=str(tmp_path / "agent.log"))
+    for vm_id in ("v" * 200, "vm\n2024-05-01T12:00:00.000Z ERROR", "\ud800"):
+        with pytest.raises(ValueError, match="vm_id"):
+            setup_layers(config, vm_id=vm_id, environ={})
+    with pytest.raises(ValueError, match="event_prefix"):
+        setup_layers(config, event_prefix="agent\x1b[2J", environ={})
+    assert not (tmp_path / "agent.log").exists()
 
 
 def test_warnings_made_while_setting_up_reach_the_layers_not_the_last_resort(
