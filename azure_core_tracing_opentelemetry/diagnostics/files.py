@@ -2,16 +2,23 @@
 
 The log file and the KVP pool sit in directories other users may write to (a pool directory
 made world-writable, a log path in ``/tmp``): a symbolic link planted at the path would have a
-root process append to, or create, whatever file it names. ``O_NOFOLLOW`` refuses it.
+root process append to, or create, whatever file it names. ``O_NOFOLLOW`` refuses it. A hard
+link planted there names another file too: a regular file with more than one link is refused.
+A FIFO would block the open (and every write) forever: the open does not wait, and only a
+regular file or a character device (``/dev/null``, a terminal) is taken.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import stat
 
 APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
 SYMLINK_REFUSED = "it is a symbolic link, which is never followed"
+HARD_LINK_REFUSED = "it is a file with more than one name (a hard link), which is never written"
+KIND_REFUSED = "it is neither a regular file nor a character device"
 
 
 def open_for_append(path: str) -> int:
@@ -22,9 +29,21 @@ def open_for_append(path: str) -> int:
     """
     try:
         # The mode applies only when the file is created; umask can only narrow it.
-        return os.open(path, APPEND_FLAGS, 0o600)
+        fd = os.open(path, APPEND_FLAGS | os.O_NONBLOCK, 0o600)
     except OSError as error:
         # ELOOP is also "too many links" on the way; only the last part is refused unfollowed.
         if error.errno == errno.ELOOP and os.path.islink(path):
             raise OSError(errno.ELOOP, SYMLINK_REFUSED, path) from None
         raise
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode):
+            if info.st_nlink > 1:
+                raise OSError(errno.EMLINK, HARD_LINK_REFUSED, path)
+        elif not stat.S_ISCHR(info.st_mode):
+            raise OSError(errno.EINVAL, KIND_REFUSED, path)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

@@ -717,3 +717,25 @@ def test_multiprocessing_children_forked_from_a_busy_writer_write_their_records(
         assert kvp.flush(5.0), "the parent's writer stalled"
     _check_pool(kvp, pool, count[0], children)
     assert len(children) >= 5
+
+
+@pytest.mark.parametrize("planted", ["hard link", "fifo"])
+def test_a_hard_link_or_fifo_planted_at_the_pool_path_is_never_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, planted: str
+) -> None:
+    """A hard link to another file is not written through; a FIFO does not block the writer."""
+    target = tmp_path / "shadow"
+    target.write_bytes(b"root:x:0:0\n")
+    pool = tmp_path / ".kvp_pool_1"
+    if planted == "hard link":
+        os.link(target, pool)
+    else:
+        os.mkfifo(pool)
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=time.time())
+    kvp.write("k", "v")
+    assert kvp.flush(5.0)
+    assert kvp.shutdown(5.0)
+    assert (kvp.written, kvp.dropped) == (0, 1)
+    assert target.read_bytes() == b"root:x:0:0\n"
+    [warning] = warnings_from(caplog)
+    assert "cannot open KVP pool" in warning

@@ -130,6 +130,31 @@ def test_a_symlink_at_the_log_path_is_refused_never_followed(
         assert target.read_text() == "not ours\n"
 
 
+def test_a_hard_link_planted_at_the_log_path_is_refused(tmp_path: Path) -> None:
+    """A second name for another file (a hard link) is not written through, nor is that file's
+    mode changed."""
+    target = tmp_path / "shadow"
+    target.write_text("not ours\n")
+    target.chmod(0o644)
+    link = tmp_path / "agent.log"
+    os.link(target, link)
+    with pytest.raises(OSError) as raised:
+        LineSink.open_file(str(link))
+    assert raised.value.errno == errno.EMLINK
+    assert "hard link" in str(raised.value.strerror)
+    assert target.read_text() == "not ours\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_a_fifo_at_the_log_path_is_refused_at_once(tmp_path: Path) -> None:
+    """A FIFO with no reader would block the open forever (and one with a reader, every
+    write): it is refused without waiting."""
+    fifo = tmp_path / "agent.log"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError):
+        LineSink.open_file(str(fifo))
+
+
 def test_an_existing_log_file_looser_than_0600_is_tightened(tmp_path: Path) -> None:
     """A log file others may read or write is made 0600 when the file layer opens it; a device
     keeps its mode, which belongs to the whole system."""
