@@ -1,4 +1,9 @@
-"""``HttpSanitizer``: redacts URLs, headers and log text before they reach any output."""
+"""``HttpSanitizer``: redacts URLs, headers and log text before they reach any output.
+
+A client has one sanitizer, made from its ``LogOptions``: its pipeline puts it in the
+context of every call (``with_sanitizer``), so a transport, which clients may share, redacts
+its errors and urllib3's lines by the rules of the client calling (``from_context``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Optional
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from azure_core_tracing.checks import check_names, type_name
+from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.http.urls import authority_bounds
 from azure_core_tracing.options import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_QUERY_PARAMETERS
 
@@ -18,6 +24,7 @@ _TOKEN_SPLIT = re.compile(r"(\s+)")
 _PLAIN_URL_CHARACTERS = re.compile(r"[!-~]+")  # printable ASCII: no space, no control character
 _MAX_PORT = 65535
 _URL_START = re.compile(r"([\"'(<\[]*)[A-Za-z][A-Za-z0-9+.\-]*://")  # a word that is a URL
+_SANITIZER_KEY = object()  # context key: the sanitizer of the client whose call it is
 
 
 def may_hide_user_info(url: str) -> bool:
@@ -69,6 +76,17 @@ class HttpSanitizer:
         # The last URL sanitized and its result, one tuple (replaced whole, so threads never
         # see half of it): a retried request, or a client calling one URL, sanitizes it once.
         self._last: tuple[Optional[str], str] = (None, "")
+
+    @staticmethod
+    def from_context(context: Optional[Context]) -> HttpSanitizer:
+        """The sanitizer of the client whose call ``context`` belongs to (its pipeline puts
+        it there), else ``DEFAULT_SANITIZER``: a transport used without a pipeline redacts
+        with the default allow-lists."""
+        if isinstance(context, Context):
+            found = context.get_value(_SANITIZER_KEY)
+            return found if isinstance(found, HttpSanitizer) else DEFAULT_SANITIZER
+        check_context(context, optional=True)  # None passes; anything else: a TypeError
+        return DEFAULT_SANITIZER
 
     def sanitize_url(self, url: str) -> str:
         """Return ``url`` without user info or fragment, with query values not allowed redacted."""
@@ -187,5 +205,11 @@ class HttpSanitizer:
         return f"{name}={REDACTED}"
 
 
+def with_sanitizer(context: Context, sanitizer: HttpSanitizer) -> Context:
+    """A child of ``context`` whose call is redacted by ``sanitizer`` (``from_context``)."""
+    return context.with_value(_SANITIZER_KEY, sanitizer)
+
+
 DEFAULT_SANITIZER = HttpSanitizer()
-"""The sanitizer with the default allow lists: for error messages and shared loggers."""
+"""The sanitizer with the default allow lists: for a transport used without a pipeline, and
+urllib3's lines outside any call."""

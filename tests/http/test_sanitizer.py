@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from azure_core_tracing import Context
 from azure_core_tracing.http import HttpSanitizer
-from azure_core_tracing.http.sanitizer import may_hide_user_info
+from azure_core_tracing.http.sanitizer import DEFAULT_SANITIZER, may_hide_user_info, with_sanitizer
 
 
 def test_only_allowed_query_values_survive() -> None:
@@ -133,3 +134,14 @@ def test_the_memo_of_the_last_url_never_answers_for_another_url(urls: list[str])
         assert shared.sanitize_url(url) == HttpSanitizer().sanitize_url(url)
     shared.sanitize_url("https://h/?sig=SECRET")
     assert shared.sanitize_url(_EqualToAnyUrl("https://h/?sas=OTHER")) == "https://h/?sas=REDACTED"
+
+
+def test_a_call_carries_its_clients_sanitizer_and_a_context_without_one_gets_the_default() -> None:
+    wider = HttpSanitizer(allowed_query_parameters={"comp"})
+    context = with_sanitizer(Context(), wider)
+    assert HttpSanitizer.from_context(context) is wider
+    assert HttpSanitizer.from_context(context.with_value("k", "v")) is wider  # children too
+    inner = HttpSanitizer()
+    assert HttpSanitizer.from_context(with_sanitizer(context, inner)) is inner  # the nearest
+    assert HttpSanitizer.from_context(Context()) is DEFAULT_SANITIZER
+    assert HttpSanitizer.from_context(None) is DEFAULT_SANITIZER
