@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Optional
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from azure_core_tracing.checks import check_names, type_name
+from azure_core_tracing.checks import check_names, is_token, type_name
 from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.http.urls import authority_bounds
 from azure_core_tracing.options import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_QUERY_PARAMETERS
@@ -24,6 +24,7 @@ _TOKEN_SPLIT = re.compile(r"(\s+)")
 _PLAIN_URL_CHARACTERS = re.compile(r"[!-~]+")  # printable ASCII: no space, no control character
 _MAX_PORT = 65535
 _URL_START = re.compile(r"([\"'(<\[]*)[A-Za-z][A-Za-z0-9+.\-]*://")  # a word that is a URL
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 _SANITIZER_KEY = object()  # context key: the sanitizer of the client whose call it is
 
 
@@ -140,6 +141,29 @@ class HttpSanitizer:
                 raise TypeError(f"headers must have str names, got {type_name(name)}")
             sanitized[name] = value if name.lower() in self._headers else REDACTED
         return sanitized
+
+    def sanitize_header_lines(self, text: str) -> str:
+        """Redact header lines as a server sent them (``Name: value``, one a line), such as
+        the part of a response another library could not parse: the values not allowed, a
+        continuation line as the header it continues, and whole every line that is not a
+        header (it may be a value cut from its name)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type_name(text)}")
+        lines = _LINE_BREAK.split(text)
+        allowed = False
+        for index in range(0, len(lines), 2):  # odd indexes hold the line breaks
+            line = lines[index]
+            if not line:
+                continue
+            if line[0] in " \t":  # obs-fold: more of the header above
+                lines[index] = line if allowed else line[0] + REDACTED
+                continue
+            name, colon, _ = line.partition(":")
+            header = bool(colon) and is_token(name)
+            allowed = header and name.lower() in self._headers
+            if not allowed:
+                lines[index] = f"{name}: {REDACTED}" if header else REDACTED
+        return "".join(lines)
 
     def sanitize_text(self, text: str) -> str:
         """Redact the URLs and request targets in free text, such as another library's log line.

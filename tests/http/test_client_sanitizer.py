@@ -16,10 +16,11 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 import pytest
 import requests
+import urllib3.exceptions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
@@ -440,6 +441,106 @@ def test_urllib3_lines_during_a_call_follow_the_client_and_outside_a_call_the_de
     assert _check_lines(lines, "/direct", DEFAULTS) == 1
     assert _check_lines(lines, "/outside", DEFAULTS) == 1
     assert not [line for line in lines if SECRET in line]
+
+
+_BAD_HEADERS = (
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nnot a header " + SECRET.encode() + b"\r\n"
+    b"X-Widget: " + WIDGET.encode() + b"\r\n"
+    b"Set-Cookie: session=" + SECRET.encode() + b"\r\n"
+    b"Content-Type: " + CONTENT_TYPE.encode() + b"\r\n"
+    b"\tfolded " + CONTENT_TYPE.encode() + b"\r\n"
+    b"Connection: close\r\n\r\nok"
+)
+
+
+@pytest.mark.parametrize("rules", [*CLIENTS, DEFAULTS], ids=lambda rules: rules.name)
+def test_response_headers_urllib3_could_not_parse_are_redacted_by_the_clients_header_rules(
+    rules: Rules, everything: _Everything
+) -> None:
+    """urllib3 logs a WARNING, with the URL, the rest of the header block and a traceback,
+    for a response whose headers it cannot parse."""
+    server = RawServer(_BAD_HEADERS)
+    url = server.url("/p") + QUERY
+    transport = RequestsTransport()
+    try:
+        if rules is DEFAULTS:
+            transport.send(Request("GET", url), Context())
+        else:
+            HttpPipeline(rules.options(), "client", "1.0", transport=transport).send(
+                Request("GET", url)
+            )
+    finally:
+        transport.close()
+        server.close()
+    (line,) = [text for text in everything.of("urllib3.connection") if "Failed to parse" in text]
+    assert rules.sanitized(url) in line
+    assert "HeaderParsingError" in line  # the traceback is kept, redacted too
+    assert not [value for value in rules.hidden if value in line]
+    assert [value for value in rules.shown if value not in line] == []
+    assert "Set-Cookie: REDACTED" in line
+
+
+def _log_header_parsing_error(unparsed: Union[str, bytes]) -> None:
+    """Log as urllib3 does when it cannot parse a response's headers: the error's text
+    holds the rest of the header block, in the message and in the traceback."""
+    RequestsTransport().close()  # urllib3's records are redacted from the first one on
+    error = urllib3.exceptions.HeaderParsingError(defects=[], unparsed_data=unparsed)
+    try:
+        raise error
+    except urllib3.exceptions.HeaderParsingError:
+        logging.getLogger("urllib3.connection").warning(
+            "Failed to parse headers (url=%s): %s", "http://h/p", error, exc_info=True
+        )
+
+
+@pytest.mark.parametrize(
+    "unparsed",
+    [
+        f"Set-Cookie: id={SECRET}\r\nContent-Type: {CONTENT_TYPE}\r\n",
+        f"Set-Cookie: id={SECRET}\r\nContent-Type: {CONTENT_TYPE}\r\n".encode(),
+        f'X-Quote: it\'s "{SECRET}" \\ \r\nContent-Type: {CONTENT_TYPE}',
+    ],
+    ids=["str", "bytes", "quotes"],
+)
+def test_urllib3s_unparsed_header_data_shows_no_value_the_rules_do_not_allow(
+    everything: _Everything, unparsed: Union[str, bytes]
+) -> None:
+    _log_header_parsing_error(unparsed)
+    (line,) = everything.of("urllib3.connection")
+    assert line.count("unparsed data: ") == 2  # the message and the traceback's last line
+    assert SECRET not in line
+    assert line.count(CONTENT_TYPE) == 2
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["Content-Type", "Set-Cookie", "X-Other", "not a header"]),
+            st.text(alphabet="ab '\"\\:;\t", max_size=6),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    as_bytes=st.booleans(),
+)
+def test_urllib3s_unparsed_header_data_is_read_back_whatever_it_holds(
+    everything: _Everything, lines: list[tuple[str, str]], as_bytes: bool
+) -> None:
+    everything.texts.clear()
+    block = "".join(
+        f"{name}: {value}V{index}x\r\n" if name != "not a header" else f"{value}V{index}x\r\n"
+        for index, (name, value) in enumerate(lines)
+    )
+    _log_header_parsing_error(block.encode("latin-1") if as_bytes else block)
+    (line,) = everything.of("urllib3.connection")
+    allowed = False
+    for index, (name, value) in enumerate(lines):
+        if name != "not a header":
+            allowed = name == "Content-Type"
+        elif not value.startswith((" ", "\t")):  # else it continues the header above
+            allowed = False
+        assert line.count(f"V{index}x") == (2 if allowed else 0), (block, line)
 
 
 # --- the property: any allow-lists, any query, through both pipelines -------------------------
