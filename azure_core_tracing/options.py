@@ -172,7 +172,9 @@ class RetryOptions(_Options):
 
 @dataclass
 class LogOptions(_Options):
-    """Which header names and query parameter names may appear unredacted in telemetry."""
+    """Which header names and query parameter names may appear unredacted in the client's
+    telemetry: its spans, its log lines, its transport errors and urllib3's lines during its
+    calls."""
 
     allowed_headers: set[str] = field(default_factory=lambda: set(DEFAULT_ALLOWED_HEADERS))
     allowed_query_parameters: set[str] = field(

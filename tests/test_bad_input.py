@@ -523,6 +523,18 @@ BAD_INPUT: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ("sanitize_text(None)", lambda: HttpSanitizer().sanitize_text(wrong(None)), TypeError, "text"),
     ("sanitize_query(5)", lambda: HttpSanitizer().sanitize_query(wrong(5)), TypeError, "query"),
     (
+        "sanitize_header_lines(None)",
+        lambda: HttpSanitizer().sanitize_header_lines(wrong(None)),
+        TypeError,
+        "text",
+    ),
+    (
+        "HttpSanitizer.from_context('ctx')",
+        lambda: HttpSanitizer.from_context(wrong("ctx")),
+        TypeError,
+        "context",
+    ),
+    (
         "from_context('ctx')",
         lambda: TracingContextFactory.from_context(wrong("ctx")),
         TypeError,

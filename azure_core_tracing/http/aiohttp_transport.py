@@ -24,6 +24,7 @@ from azure_core_tracing.context import Context
 from azure_core_tracing.headers import AUTHORIZATION, CONTENT_TYPE, PROXY_AUTHORIZATION
 from azure_core_tracing.http import environment
 from azure_core_tracing.http.messages import RawResponse, Request
+from azure_core_tracing.http.sanitizer import HttpSanitizer
 from azure_core_tracing.http.transport import (
     STREAM_CHUNK_SIZE,
     AsyncHttpTransport,
@@ -140,7 +141,7 @@ class AioHttpTransport(AsyncHttpTransport):
                     response.status,
                     reason,
                     received,
-                    async_chunks=_translated(self, request, chunks),
+                    async_chunks=_translated(self, request, context, chunks),
                     async_close=_releaser(response),
                 )
             content = await response.read()
@@ -148,7 +149,7 @@ class AioHttpTransport(AsyncHttpTransport):
             if decoder is not None:
                 content = decoder.decompress(content) + decoder.flush()
         except Exception as error:  # whatever aiohttp, yarl, a decoder or the loop raised
-            failure, cause = self._translate(request, error)
+            failure, cause = self._translate(request, error, context)
         else:
             return RawResponse(response.status, reason, received, content)
         # Raised outside the except block, so the original is not kept as __context__ either.
@@ -181,11 +182,13 @@ class AioHttpTransport(AsyncHttpTransport):
         return session
 
     def _translate(
-        self, request: Request, error: BaseException
+        self, request: Request, error: BaseException, context: Context
     ) -> tuple[TransportError, BaseException]:
+        """``error`` as a ``TransportError``, redacted by the calling client's sanitizer."""
+        sanitizer = HttpSanitizer.from_context(context)
         aiohttp = self._aiohttp
         if isinstance(error, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-            return transport_failure(request, error, "timeout")
+            return transport_failure(request, error, "timeout", sanitizer)
         # requests reports a failed TLS set-up (a CA bundle OpenSSL cannot load, too) and a
         # proxy that refuses the tunnel as ConnectionErrors (SSLError, ProxyError).
         if isinstance(
@@ -197,8 +200,8 @@ class AioHttpTransport(AsyncHttpTransport):
                 ssl.SSLError,
             ),
         ):
-            return transport_failure(request, error, "connection")
-        return transport_failure(request, error, "other")
+            return transport_failure(request, error, "connection", sanitizer)
+        return transport_failure(request, error, "other", sanitizer)
 
 
 @functools.lru_cache(maxsize=64)
@@ -338,7 +341,10 @@ def _releaser(response: aiohttp.ClientResponse) -> Any:
 
 
 async def _translated(
-    transport: AioHttpTransport, request: Request, chunks: AsyncIterable[bytes]
+    transport: AioHttpTransport,
+    request: Request,
+    context: Context,
+    chunks: AsyncIterable[bytes],
 ) -> AsyncIterator[bytes]:
     iterator = chunks.__aiter__()
     while True:
@@ -347,7 +353,7 @@ async def _translated(
         except StopAsyncIteration:
             return
         except Exception as error:
-            failure, cause = transport._translate(request, error)
+            failure, cause = transport._translate(request, error, context)
         else:
             yield chunk
             continue

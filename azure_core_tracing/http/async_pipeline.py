@@ -30,7 +30,7 @@ class AsyncHttpPipeline(PipelineBase[AsyncHttpTransport, AsyncSleep]):
     async def send(self, request: Request, context: Optional[Context] = None) -> RawResponse:
         """Send a copy of ``request`` through every policy (so the request itself never
         changes); ``context`` carries the operation's span, deadline and cancellation."""
-        return await self._head.send(*check_send(request, context))
+        return await self._head.send(*check_send(request, context, self._sanitizer))
 
     async def close(self) -> None:
         """Close the transport's pooled connections."""

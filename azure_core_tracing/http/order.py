@@ -23,7 +23,7 @@ from azure_core_tracing.http.policy import (
 )
 from azure_core_tracing.http.request_id import RequestIdPolicy
 from azure_core_tracing.http.retry import RetryPolicy
-from azure_core_tracing.http.sanitizer import HttpSanitizer
+from azure_core_tracing.http.sanitizer import HttpSanitizer, with_sanitizer
 from azure_core_tracing.http.telemetry import TelemetryPolicy
 from azure_core_tracing.http.transport import AsyncHttpTransport, HttpTransport, TransportPolicy
 from azure_core_tracing.options import ClientOptions
@@ -113,9 +113,10 @@ def build_policies(
     transport: Optional[AnyTransport],
     default_transport: Callable[[], AnyTransport],
     retry: Callable[[ClientOptions], RetryPolicy],
-) -> tuple[tuple[PipelinePolicy, ...], AnyTransport]:
-    """Check a pipeline's arguments and return its policies, in ``PIPELINE_ORDER``, and its
-    transport (``transport``, else the options', else ``default_transport()``)."""
+) -> tuple[tuple[PipelinePolicy, ...], AnyTransport, HttpSanitizer]:
+    """Check a pipeline's arguments and return its policies, in ``PIPELINE_ORDER``, its
+    transport (``transport``, else the options', else ``default_transport()``) and the
+    client's one sanitizer, which its policies use and each call carries to the transport."""
     if not isinstance(client_options, ClientOptions):
         raise TypeError(f"client_options must be a ClientOptions, got {type_name(client_options)}")
     options = client_options.snapshot()
@@ -146,15 +147,23 @@ def build_policies(
         LogPolicy: lambda: [LogPolicy(sanitizer)],
         TransportPolicy: lambda: [TransportPolicy(chosen)],
     }
-    return tuple(policy for step in _ORDER for policy in stages[step]()), chosen
+    return tuple(policy for step in _ORDER for policy in stages[step]()), chosen, sanitizer
 
 
-def check_send(request: object, context: object) -> tuple[Request, Context]:
+_ROOT = Context()  # the parent of a call's context when the caller passes none; never handed out
+
+
+def check_send(
+    request: object, context: object, sanitizer: HttpSanitizer
+) -> tuple[Request, Context]:
     """A copy of ``request`` to send (so the caller's never changes; its body from where it
-    started) and the context."""
+    started) and the call's context, which carries the client's ``sanitizer``: a transport
+    shared by clients redacts by the rules of the one calling."""
     if not isinstance(request, Request):
         raise TypeError(f"request must be a Request, got {type_name(request)}")
-    return request.for_send(), check_context(context, optional=True) or Context()
+    return request.for_send(), with_sanitizer(
+        check_context(context, optional=True) or _ROOT, sanitizer
+    )
 
 
 _UNREACHED = "the transport policy is the last policy and calls no further"
@@ -207,7 +216,7 @@ class PipelineBase(Generic[TransportT, SleepT]):
         transport: Optional[TransportT] = None,
         sleep: Optional[SleepT] = None,
     ) -> None:
-        policies, chosen = build_policies(
+        policies, chosen, self._sanitizer = build_policies(
             self._kind,
             client_options,
             package_name,

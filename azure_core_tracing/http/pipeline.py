@@ -25,7 +25,7 @@ class HttpPipeline(PipelineBase[HttpTransport, Callable[[float], None]]):
     def send(self, request: Request, context: Optional[Context] = None) -> RawResponse:
         """Send a copy of ``request`` through every policy (so the request itself never
         changes); ``context`` carries the operation's span, deadline and cancellation."""
-        return self._head.send(*check_send(request, context))
+        return self._head.send(*check_send(request, context, self._sanitizer))
 
     def close(self) -> None:
         """Close the transport's pooled connections."""

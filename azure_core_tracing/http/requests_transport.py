@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import Any, Optional, Union
 
@@ -18,7 +17,7 @@ from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.headers import AUTHORIZATION
 from azure_core_tracing.http import environment, urllib3_logging
 from azure_core_tracing.http.messages import RawResponse, Request
-from azure_core_tracing.http.sanitizer import may_hide_user_info
+from azure_core_tracing.http.sanitizer import HttpSanitizer, may_hide_user_info
 from azure_core_tracing.http.transport import (
     STREAM_CHUNK_SIZE,
     HttpTransport,
@@ -37,7 +36,10 @@ class RequestsTransport(HttpTransport):
     ``Authorization`` header is never replaced by netrc or URL credentials. Every failure becomes a
     ``TransportError`` whose message, and whose ``__cause__`` (of the original type, with a
     redacted message and no chain), hold no secret of the URL. Once one is built, urllib3's
-    own log records are redacted too.
+    own log records are redacted too. The errors, and urllib3's records while ``send`` runs,
+    follow the calling client's ``LogOptions`` (the sanitizer its pipeline puts in the call's
+    context), so clients sharing a transport each get their own rules; without a pipeline,
+    and for urllib3's records outside any call, the default allow-lists apply.
     """
 
     def __init__(
@@ -59,26 +61,34 @@ class RequestsTransport(HttpTransport):
 
     def send(self, request: Request, context: Context) -> RawResponse:
         timeout = transport_timeouts(context, self.connection_timeout, self.read_timeout)
-        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
         url = request.url
-        hiding = "@" in url and may_hide_user_info(url)
+        # urllib3 logs on this thread while it sends: its lines take the calling client's rules.
+        token = urllib3_logging.enter_call(context, "@" in url and may_hide_user_info(url))
+        try:
+            return self._send(request, context, timeout)
+        finally:
+            urllib3_logging.leave_call(token)
+
+    def _send(
+        self, request: Request, context: Context, timeout: tuple[float, float]
+    ) -> RawResponse:
+        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
         deadline = context.deadline
         try:
-            with urllib3_logging.hiding_targets() if hiding else nullcontext():
-                response = self.session.request(
-                    request.method,
-                    url,
-                    headers=request.header_dict(),
-                    data=body,
-                    timeout=timeout,
-                    # The body is read below, not by requests: an interim response must be
-                    # dropped before its connection goes back to the pool, and with a
-                    # deadline the body is read a read at a time, so a server that trickles
-                    # it cannot hold the call past the deadline.
-                    stream=True,
-                    allow_redirects=False,
-                    auth=self._auth(request),
-                )
+            response = self.session.request(
+                request.method,
+                request.url,
+                headers=request.header_dict(),
+                data=body,
+                timeout=timeout,
+                # The body is read below, not by requests: an interim response must be
+                # dropped before its connection goes back to the pool, and with a deadline
+                # the body is read a read at a time, so a server that trickles it cannot
+                # hold the call past the deadline.
+                stream=True,
+                allow_redirects=False,
+                auth=self._auth(request),
+            )
             headers = response.headers  # RawResponse takes its own case-insensitive copy
             if 101 < response.status_code < 200:
                 # http.client skips only 100: the final response is still on the connection,
@@ -91,7 +101,7 @@ class RequestsTransport(HttpTransport):
                     response.status_code,
                     response.reason or "",
                     headers,
-                    chunks=_translated(request, _chunks(response, deadline)),
+                    chunks=_translated(request, context, _chunks(response, deadline)),
                     close=response.close,
                 )
             if deadline is None:
@@ -102,7 +112,7 @@ class RequestsTransport(HttpTransport):
         except OperationCancelledError:
             raise
         except Exception as error:  # whatever requests, urllib3 or http.client raised
-            failure, cause = _translate(request, error)
+            failure, cause = _translate(request, error, HttpSanitizer.from_context(context))
         else:
             return RawResponse(response.status_code, response.reason or "", headers, content)
         # Raised outside the except block, so the original is not kept as __context__ either.
@@ -177,7 +187,7 @@ def _merged(setting: Any, session_setting: Any) -> Any:
     return session_setting if setting is None else setting
 
 
-def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
+def _translated(request: Request, context: Context, chunks: Iterable[bytes]) -> Iterator[bytes]:
     iterator = iter(chunks)
     while True:
         try:
@@ -187,7 +197,7 @@ def _translated(request: Request, chunks: Iterable[bytes]) -> Iterator[bytes]:
         except OperationCancelledError:
             raise
         except Exception as error:
-            failure, cause = _translate(request, error)
+            failure, cause = _translate(request, error, HttpSanitizer.from_context(context))
         else:
             yield chunk
             continue
@@ -234,9 +244,11 @@ _CONNECTION_ERRORS = (
 )
 
 
-def _translate(request: Request, error: BaseException) -> tuple[TransportError, BaseException]:
+def _translate(
+    request: Request, error: BaseException, sanitizer: HttpSanitizer
+) -> tuple[TransportError, BaseException]:
     if _is_timeout(error):
-        return transport_failure(request, error, "timeout")
+        return transport_failure(request, error, "timeout", sanitizer)
     if isinstance(error, _CONNECTION_ERRORS):
-        return transport_failure(request, error, "connection")
-    return transport_failure(request, error, "other")  # a body that cannot be decoded, ...
+        return transport_failure(request, error, "connection", sanitizer)
+    return transport_failure(request, error, "other", sanitizer)  # a body that cannot be decoded

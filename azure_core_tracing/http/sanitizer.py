@@ -1,4 +1,9 @@
-"""``HttpSanitizer``: redacts URLs, headers and log text before they reach any output."""
+"""``HttpSanitizer``: redacts URLs, headers and log text before they reach any output.
+
+A client has one sanitizer, made from its ``LogOptions``: its pipeline puts it in the
+context of every call (``with_sanitizer``), so a transport, which clients may share, redacts
+its errors and urllib3's lines by the rules of the client calling (``from_context``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Optional
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from azure_core_tracing.checks import check_names, type_name
+from azure_core_tracing.checks import check_names, is_token, type_name
+from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.http.urls import authority_bounds
 from azure_core_tracing.options import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_QUERY_PARAMETERS
 
@@ -18,6 +24,8 @@ _TOKEN_SPLIT = re.compile(r"(\s+)")
 _PLAIN_URL_CHARACTERS = re.compile(r"[!-~]+")  # printable ASCII: no space, no control character
 _MAX_PORT = 65535
 _URL_START = re.compile(r"([\"'(<\[]*)[A-Za-z][A-Za-z0-9+.\-]*://")  # a word that is a URL
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+_SANITIZER_KEY = object()  # context key: the sanitizer of the client whose call it is
 
 
 def may_hide_user_info(url: str) -> bool:
@@ -69,6 +77,17 @@ class HttpSanitizer:
         # The last URL sanitized and its result, one tuple (replaced whole, so threads never
         # see half of it): a retried request, or a client calling one URL, sanitizes it once.
         self._last: tuple[Optional[str], str] = (None, "")
+
+    @staticmethod
+    def from_context(context: Optional[Context]) -> HttpSanitizer:
+        """The sanitizer of the client whose call ``context`` belongs to (its pipeline puts
+        it there), else ``DEFAULT_SANITIZER``: a transport used without a pipeline redacts
+        with the default allow-lists."""
+        if isinstance(context, Context):
+            found = context.get_value(_SANITIZER_KEY)
+            return found if isinstance(found, HttpSanitizer) else DEFAULT_SANITIZER
+        check_context(context, optional=True)  # None passes; anything else: a TypeError
+        return DEFAULT_SANITIZER
 
     def sanitize_url(self, url: str) -> str:
         """Return ``url`` without user info or fragment, with query values not allowed redacted."""
@@ -122,6 +141,29 @@ class HttpSanitizer:
                 raise TypeError(f"headers must have str names, got {type_name(name)}")
             sanitized[name] = value if name.lower() in self._headers else REDACTED
         return sanitized
+
+    def sanitize_header_lines(self, text: str) -> str:
+        """Redact header lines as a server sent them (``Name: value``, one a line), such as
+        the part of a response another library could not parse: the values not allowed, a
+        continuation line as the header it continues, and whole every line that is not a
+        header (it may be a value cut from its name)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type_name(text)}")
+        lines = _LINE_BREAK.split(text)
+        allowed = False
+        for index in range(0, len(lines), 2):  # odd indexes hold the line breaks
+            line = lines[index]
+            if not line:
+                continue
+            if line[0] in " \t":  # obs-fold: more of the header above
+                lines[index] = line if allowed else line[0] + REDACTED
+                continue
+            name, colon, _ = line.partition(":")
+            header = bool(colon) and is_token(name)
+            allowed = header and name.lower() in self._headers
+            if not allowed:
+                lines[index] = f"{name}: {REDACTED}" if header else REDACTED
+        return "".join(lines)
 
     def sanitize_text(self, text: str) -> str:
         """Redact the URLs and request targets in free text, such as another library's log line.
@@ -187,5 +229,11 @@ class HttpSanitizer:
         return f"{name}={REDACTED}"
 
 
+def with_sanitizer(context: Context, sanitizer: HttpSanitizer) -> Context:
+    """A child of ``context`` whose call is redacted by ``sanitizer`` (``from_context``)."""
+    return context.with_value(_SANITIZER_KEY, sanitizer)
+
+
 DEFAULT_SANITIZER = HttpSanitizer()
-"""The sanitizer with the default allow lists: for error messages and shared loggers."""
+"""The sanitizer with the default allow lists: for a transport used without a pipeline, and
+urllib3's lines outside any call."""

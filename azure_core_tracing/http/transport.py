@@ -14,7 +14,7 @@ from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
-from azure_core_tracing.http.sanitizer import DEFAULT_SANITIZER
+from azure_core_tracing.http.sanitizer import HttpSanitizer
 
 # A body is read this much at a time when it is streamed.
 STREAM_CHUNK_SIZE = 64 * 1024
@@ -140,14 +140,16 @@ def transport_timeouts(context: Context, connect: float, read: float) -> tuple[f
 
 
 def transport_failure(
-    request: Request, error: BaseException, kind: FailureKind
+    request: Request, error: BaseException, kind: FailureKind, sanitizer: HttpSanitizer
 ) -> tuple[TransportError, BaseException]:
     """The library's own error for a transport's failure, and a redacted stand-in for the
-    original to raise it ``from``: neither holds a secret of the URL.
+    original to raise it ``from``: neither holds a secret of the URL. ``sanitizer`` is the
+    calling client's (``HttpSanitizer.from_context``), so the error shows what its spans and
+    log lines show.
 
     A transport raises them outside its ``except`` block, so the original is not kept as
     ``__context__`` either: ``raise failure from cause``."""
-    where = f"{request.method} {DEFAULT_SANITIZER.sanitize_url(request.url)}"
+    where = f"{request.method} {sanitizer.sanitize_url(request.url)}"
     reason = _os_reason(error)
     detail = f"{type(error).__name__}{': ' + reason if reason else ''}"
     failure: TransportError

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from azure_core_tracing import Context
 from azure_core_tracing.http import HttpSanitizer
-from azure_core_tracing.http.sanitizer import may_hide_user_info
+from azure_core_tracing.http.sanitizer import DEFAULT_SANITIZER, may_hide_user_info, with_sanitizer
 
 
 def test_only_allowed_query_values_survive() -> None:
@@ -133,3 +134,76 @@ def test_the_memo_of_the_last_url_never_answers_for_another_url(urls: list[str])
         assert shared.sanitize_url(url) == HttpSanitizer().sanitize_url(url)
     shared.sanitize_url("https://h/?sig=SECRET")
     assert shared.sanitize_url(_EqualToAnyUrl("https://h/?sas=OTHER")) == "https://h/?sas=REDACTED"
+
+
+def test_a_call_carries_its_clients_sanitizer_and_a_context_without_one_gets_the_default() -> None:
+    wider = HttpSanitizer(allowed_query_parameters={"comp"})
+    context = with_sanitizer(Context(), wider)
+    assert HttpSanitizer.from_context(context) is wider
+    assert HttpSanitizer.from_context(context.with_value("k", "v")) is wider  # children too
+    inner = HttpSanitizer()
+    assert HttpSanitizer.from_context(with_sanitizer(context, inner)) is inner  # the nearest
+    assert HttpSanitizer.from_context(Context()) is DEFAULT_SANITIZER
+    assert HttpSanitizer.from_context(None) is DEFAULT_SANITIZER
+
+
+def test_header_lines_keep_only_allowed_values_and_drop_lines_that_are_not_headers() -> None:
+    block = (
+        "Content-Type: text/plain\r\nSet-Cookie: id=SECRET\r\n folded SECRET\r\n"
+        'not a header SECRET\r\n: SECRET\r\nETag:\t"x"\r\n\tmore\nX-Custom: v\r\n\r\n'
+    )
+    assert HttpSanitizer().sanitize_header_lines(block) == (
+        "Content-Type: text/plain\r\nSet-Cookie: REDACTED\r\n REDACTED\r\n"
+        'REDACTED\r\nREDACTED\r\nETag:\t"x"\r\n\tmore\nX-Custom: REDACTED\r\n\r\n'
+    )
+    assert HttpSanitizer(allowed_headers={"x-custom"}).sanitize_header_lines(
+        "X-Custom: v\r\nContent-Type: text/plain"
+    ) == ("X-Custom: v\r\nContent-Type: REDACTED")
+
+
+_header_name = st.one_of(
+    st.sampled_from(["Content-Type", "content-type", "Set-Cookie", "X-Custom", "ETag"]),
+    st.text(alphabet="abcxyz-!#'", min_size=1, max_size=6),
+)
+_line_break = st.sampled_from(["\r\n", "\n", "\r"])
+
+
+@given(
+    allowed=st.lists(_header_name, max_size=3),
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["header", "folded", "no colon", "bad name"]),
+            _header_name,
+            st.text(alphabet="abc :;=/?@\t", max_size=6),
+            _line_break,
+        ),
+        max_size=6,
+    ),
+)
+def test_a_header_lines_value_shows_only_when_its_header_is_allowed(
+    allowed: list[str], lines: list[tuple[str, str, str, str]]
+) -> None:
+    sanitizer = HttpSanitizer(allowed_headers=allowed)
+    names = {name.lower() for name in allowed}
+    text = ""
+    shown: list[str] = []
+    hidden: list[str] = []
+    header_allowed = False
+    for index, (kind, name, value, line_break) in enumerate(lines):
+        secret = f"V{index}x"
+        if kind == "header":
+            header_allowed = name.lower() in names
+            line = f"{name}: {value}{secret}"
+        elif kind == "folded":
+            line = f"\t{value}{secret}"
+        elif kind == "no colon":
+            header_allowed = False
+            line = f"{name} {value.replace(':', '')}{secret}"
+        else:
+            header_allowed = False
+            line = f"{name} x: {value}{secret}"
+        (shown if header_allowed and kind in ("header", "folded") else hidden).append(secret)
+        text += line + line_break
+    sanitized = sanitizer.sanitize_header_lines(text)
+    assert [secret for secret in shown if secret not in sanitized] == []
+    assert [secret for secret in hidden if secret in sanitized] == []
