@@ -4,6 +4,7 @@ and ``ContextAndSpan``: the one span lifecycle every traced operation goes throu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
+from contextlib import suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import ContextManager, NamedTuple, Optional, Tuple
@@ -184,10 +185,9 @@ class ContextAndSpan(Tuple[Context, Span]):
         token, self._token = self._token, None
         if token is not None:
             self._ambient = None  # no cycle left for the collector
-            try:
+            # Exited in another task's context than it was entered in: that one keeps it.
+            with suppress(ValueError, RuntimeError):
                 _CURRENT_API.reset(token)
-            except (ValueError, RuntimeError):  # exited in another task's context than entered
-                pass
         activation, self._activation = self._activation, None
         if activation is not None:
             # Deactivated before it ends, as OpenTelemetry's use_span does: what the span

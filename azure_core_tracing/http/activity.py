@@ -49,6 +49,10 @@ class RequestActivityPolicy(PipelinePolicy):
             raise TypeError(f"convention must be a Convention, got {type_name(convention)}")
         self._factory = factory
         self._sanitizer = sanitizer
+        # Header values the spans record go by the client's header rules, as its logs do.
+        self._redact_user_agent = not sanitizer.shows_header(USER_AGENT)
+        self._redact_request_id = not sanitizer.shows_header(CLIENT_REQUEST_ID)
+        self._redact_service_request_id = not sanitizer.shows_header(SERVICE_REQUEST_ID)
         self.convention = convention or Convention.from_environment()
 
     @property
@@ -95,6 +99,8 @@ class RequestActivityPolicy(PipelinePolicy):
         attributes: dict[str, AttributeValue] = dict.fromkeys(names.status_code, status)
         service_request_id = _server_text(response.headers.get(SERVICE_REQUEST_ID))
         if service_request_id:
+            if self._redact_service_request_id:
+                service_request_id = REDACTED
             _put(attributes, names.service_request_id, service_request_id)
         failed = status >= 400 and status not in call_options(scope.context).expected_status_codes
         if failed:
@@ -135,10 +141,14 @@ class RequestActivityPolicy(PipelinePolicy):
         headers = request.headers
         user_agent = headers.get(USER_AGENT)
         if user_agent:
+            if self._redact_user_agent:
+                user_agent = REDACTED
             for name in names.user_agent:
                 attributes[name] = user_agent
         request_id = headers.get(CLIENT_REQUEST_ID)
         if request_id:
+            if self._redact_request_id:
+                request_id = REDACTED
             for name in names.client_request_id:
                 attributes[name] = request_id
         return attributes

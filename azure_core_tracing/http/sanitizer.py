@@ -131,6 +131,12 @@ class HttpSanitizer:
             pieces[index] = self._sanitize_pair(pieces[index])
         return "".join(pieces)
 
+    def shows_header(self, name: str) -> bool:
+        """Whether the value of header ``name`` (any case) may appear in telemetry."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type_name(name)}")
+        return name.lower() in self._headers
+
     def sanitize_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Return a copy of ``headers`` whose values not allowed are redacted."""
         if not isinstance(headers, Mapping):

@@ -618,3 +618,43 @@ def test_any_client_rules_hold_alike_in_its_span_its_log_lines_and_its_error(
             assert shown, (name, allowed)
         else:
             assert not shown, (name, allowed, shown[:2])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shown", [True, False])
+def test_span_attributes_from_headers_follow_the_clients_header_rules(
+    server: LocalServer, otel: Otel, kind: Kind, shown: bool
+) -> None:
+    """``http.user_agent``, ``requestId`` and ``serviceRequestId`` show a header's value only
+    where the client's ``allowed_headers`` do, as its log lines do."""
+    url = server.script("/ids", Reply(200, headers={"x-ms-request-id": "service-id-1"}))
+    names = {"user-agent", "x-ms-client-request-id", "x-ms-request-id"}
+    allowed = (
+        set(DEFAULT_ALLOWED_HEADERS) | names if shown else set(DEFAULT_ALLOWED_HEADERS) - names
+    )
+    options = ClientOptions(log=LogOptions(allowed_headers=allowed))
+    options.telemetry.tracing_provider = otel.provider
+    factory = TracingContextFactory(options, "Test.Svc", "1.0", package_name="azure-test")
+    request = Request("GET", url, {"x-ms-client-request-id": "client-id-1"})
+    if kind == "sync":
+        with HttpPipeline(options, tracing_factory=factory) as pipeline:
+            _send_sync(pipeline, factory, request)
+    else:
+
+        async def run() -> None:
+            async with AsyncHttpPipeline(options, tracing_factory=factory) as pipeline:
+                await _send_async(pipeline, factory, request)
+
+        asyncio.run(run())
+    (span,) = [s for s in otel.exporter.get_finished_spans() if s.name == "HTTP GET #0"]
+    attributes = dict(span.attributes or {})
+    values = (
+        attributes["http.user_agent"],
+        attributes["requestId"],
+        attributes["serviceRequestId"],
+    )
+    if shown:
+        assert str(values[0]).startswith("azsdk-python-azure-test/1.0")
+        assert values[1:] == ("client-id-1", "service-id-1")
+    else:
+        assert values == ("REDACTED", "REDACTED", "REDACTED")
