@@ -1,34 +1,87 @@
 """The HTTP pipelines, sync on ``requests`` and async on ``aiohttp``: retry, request ids, user
-agent, logging and tracing, in one fixed order (``PIPELINE_ORDER``)."""
+agent, logging and tracing, in one fixed order (``PIPELINE_ORDER``).
 
-from azure_core_tracing.http.activity import RequestActivityPolicy
-from azure_core_tracing.http.aiohttp_transport import AioHttpTransport
-from azure_core_tracing.http.async_pipeline import AsyncHttpPipeline
-from azure_core_tracing.http.log import LogPolicy
-from azure_core_tracing.http.messages import RawResponse, Request
-from azure_core_tracing.http.order import PIPELINE_ORDER
-from azure_core_tracing.http.pipeline import HttpPipeline
-from azure_core_tracing.http.policy import (
-    AsyncHttpPolicy,
-    AsyncNextPolicy,
-    HttpPolicy,
-    NextPolicy,
-    PipelinePolicy,
-    SansIOHttpPolicy,
-)
-from azure_core_tracing.http.request_id import RequestIdPolicy
-from azure_core_tracing.http.requests_transport import RequestsTransport
-from azure_core_tracing.http.retry import RetryPolicy
-from azure_core_tracing.http.sanitizer import HttpSanitizer
-from azure_core_tracing.http.telemetry import TelemetryPolicy
-from azure_core_tracing.http.transport import (
-    AsyncHttpTransport,
-    HttpTransport,
-    TransportConnectionError,
-    TransportError,
-    TransportPolicy,
-    TransportTimeoutError,
-)
+Names are imported when first used (PEP 562): a program that only sets a tracer provider, or
+reads ``http.conventions``, never imports ``requests``, ``urllib3`` or the pipelines.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from azure_core_tracing.http.activity import RequestActivityPolicy
+    from azure_core_tracing.http.aiohttp_transport import AioHttpTransport
+    from azure_core_tracing.http.async_pipeline import AsyncHttpPipeline
+    from azure_core_tracing.http.log import LogPolicy
+    from azure_core_tracing.http.messages import RawResponse, Request
+    from azure_core_tracing.http.order import PIPELINE_ORDER
+    from azure_core_tracing.http.pipeline import HttpPipeline
+    from azure_core_tracing.http.policy import (
+        AsyncHttpPolicy,
+        AsyncNextPolicy,
+        HttpPolicy,
+        NextPolicy,
+        PipelinePolicy,
+        SansIOHttpPolicy,
+    )
+    from azure_core_tracing.http.request_id import RequestIdPolicy
+    from azure_core_tracing.http.requests_transport import RequestsTransport
+    from azure_core_tracing.http.retry import RetryPolicy
+    from azure_core_tracing.http.sanitizer import HttpSanitizer
+    from azure_core_tracing.http.telemetry import TelemetryPolicy
+    from azure_core_tracing.http.transport import (
+        AsyncHttpTransport,
+        HttpTransport,
+        TransportConnectionError,
+        TransportError,
+        TransportPolicy,
+        TransportTimeoutError,
+    )
+
+_WHERE = {
+    "AioHttpTransport": "azure_core_tracing.http.aiohttp_transport",
+    "AsyncHttpPipeline": "azure_core_tracing.http.async_pipeline",
+    "AsyncHttpPolicy": "azure_core_tracing.http.policy",
+    "AsyncHttpTransport": "azure_core_tracing.http.transport",
+    "AsyncNextPolicy": "azure_core_tracing.http.policy",
+    "HttpPipeline": "azure_core_tracing.http.pipeline",
+    "HttpPolicy": "azure_core_tracing.http.policy",
+    "HttpSanitizer": "azure_core_tracing.http.sanitizer",
+    "HttpTransport": "azure_core_tracing.http.transport",
+    "LogPolicy": "azure_core_tracing.http.log",
+    "NextPolicy": "azure_core_tracing.http.policy",
+    "PIPELINE_ORDER": "azure_core_tracing.http.order",
+    "PipelinePolicy": "azure_core_tracing.http.policy",
+    "RawResponse": "azure_core_tracing.http.messages",
+    "Request": "azure_core_tracing.http.messages",
+    "RequestActivityPolicy": "azure_core_tracing.http.activity",
+    "RequestIdPolicy": "azure_core_tracing.http.request_id",
+    "RequestsTransport": "azure_core_tracing.http.requests_transport",
+    "RetryPolicy": "azure_core_tracing.http.retry",
+    "SansIOHttpPolicy": "azure_core_tracing.http.policy",
+    "TelemetryPolicy": "azure_core_tracing.http.telemetry",
+    "TransportConnectionError": "azure_core_tracing.http.transport",
+    "TransportError": "azure_core_tracing.http.transport",
+    "TransportPolicy": "azure_core_tracing.http.transport",
+    "TransportTimeoutError": "azure_core_tracing.http.transport",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``name`` from its module on first use, then keep it here."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "PIPELINE_ORDER",
