@@ -12,6 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
+from azure_core_tracing.allowed_names import (
+    DEFAULT_ALLOWED_HEADERS,
+    DEFAULT_ALLOWED_QUERY_PARAMETERS,
+)
 from azure_core_tracing.checks import (
     check_bool,
     check_count,
@@ -22,52 +26,13 @@ from azure_core_tracing.checks import (
 )
 from azure_core_tracing.propagation_headers import check_propagation_headers
 from azure_core_tracing.tracing import TracerProvider, check_tracer_provider
+from azure_core_tracing.transport_base import Transport
 
 if TYPE_CHECKING:
     from azure_core_tracing.http.transport import AsyncHttpTransport, HttpTransport
 
 MAX_APPLICATION_ID_LENGTH = 24
 _APPLICATION_ID = re.compile(r"[\x21-\x7e\xa1-\xff]*")
-
-DEFAULT_ALLOWED_HEADERS = frozenset(
-    {
-        "accept",
-        "accept-ranges",
-        "azure-deprecating",
-        "cache-control",
-        "connection",
-        "content-length",
-        "content-range",
-        "content-type",
-        "date",
-        "etag",
-        "expires",
-        "if-match",
-        "if-modified-since",
-        "if-none-match",
-        "if-unmodified-since",
-        "last-modified",
-        "pragma",
-        "range",
-        "request-id",
-        "retry-after",
-        "server",
-        "traceparent",
-        "tracestate",
-        "transfer-encoding",
-        "user-agent",
-        "www-authenticate",
-        "x-ms-client-request-id",
-        "x-ms-date",
-        "x-ms-error-code",
-        "x-ms-range",
-        "x-ms-request-id",
-        "x-ms-return-client-request-id",
-        "x-ms-version",
-    }
-)
-
-DEFAULT_ALLOWED_QUERY_PARAMETERS = frozenset({"api-version"})
 
 _OptionsT = TypeVar("_OptionsT", bound="_Options")
 
@@ -205,16 +170,10 @@ class ClientOptions(_Options):
         expected = _NESTED.get(name)
         if expected is not None and not isinstance(value, expected):
             raise TypeError(f"{name} must be a {expected.__name__}, got {type_name(value)}")
-        if name == "transport" and value is not None:
-            # Imported here: the HTTP layer imports these options, so the top cannot.
-            from azure_core_tracing.http.transport import (  # noqa: PLC0415
-                AsyncHttpTransport,
-                HttpTransport,
+        if name == "transport" and value is not None and not isinstance(value, Transport):
+            # Its kind (sync or async) is checked where a pipeline is built from these options.
+            raise TypeError(
+                "transport must be an HttpTransport or an AsyncHttpTransport, "
+                f"got {type_name(value)}"
             )
-
-            if not isinstance(value, (HttpTransport, AsyncHttpTransport)):
-                raise TypeError(
-                    "transport must be an HttpTransport or an AsyncHttpTransport, "
-                    f"got {type_name(value)}"
-                )
         return value

@@ -12,10 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Optional
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
+from azure_core_tracing.allowed_names import (
+    DEFAULT_ALLOWED_HEADERS,
+    DEFAULT_ALLOWED_QUERY_PARAMETERS,
+)
 from azure_core_tracing.checks import check_names, is_token, type_name
 from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.http.urls import authority_bounds
-from azure_core_tracing.options import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_QUERY_PARAMETERS
 
 REDACTED = "REDACTED"
 

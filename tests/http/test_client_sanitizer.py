@@ -28,6 +28,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from azure_core_tracing import ClientOptions, Context, LogOptions, TracingContextFactory
+from azure_core_tracing.allowed_names import (
+    DEFAULT_ALLOWED_HEADERS,
+    DEFAULT_ALLOWED_QUERY_PARAMETERS,
+)
 from azure_core_tracing.http import (
     AioHttpTransport,
     AsyncHttpPipeline,
@@ -37,7 +41,6 @@ from azure_core_tracing.http import (
     RequestsTransport,
     TransportError,
 )
-from azure_core_tracing.options import DEFAULT_ALLOWED_HEADERS, DEFAULT_ALLOWED_QUERY_PARAMETERS
 from azure_core_tracing_opentelemetry import OpenTelemetryProvider
 from tests.local_server import (
     LocalServer,
