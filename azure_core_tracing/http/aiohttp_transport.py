@@ -23,13 +23,13 @@ from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.headers import AUTHORIZATION, CONTENT_TYPE, PROXY_AUTHORIZATION
 from azure_core_tracing.http import environment
+from azure_core_tracing.http.error_redaction import transport_failure
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.sanitizer import HttpSanitizer
 from azure_core_tracing.http.transport import (
     STREAM_CHUNK_SIZE,
     AsyncHttpTransport,
     TransportError,
-    transport_failure,
     transport_timeouts,
 )
 

@@ -16,13 +16,13 @@ from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.headers import AUTHORIZATION
 from azure_core_tracing.http import environment, urllib3_logging
+from azure_core_tracing.http.error_redaction import transport_failure
 from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.sanitizer import HttpSanitizer, may_hide_user_info
 from azure_core_tracing.http.transport import (
     STREAM_CHUNK_SIZE,
     HttpTransport,
     TransportError,
-    transport_failure,
     transport_timeouts,
 )
 

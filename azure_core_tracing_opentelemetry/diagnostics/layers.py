@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from azure_core_tracing import Context
+from azure_core_tracing_opentelemetry import OpenTelemetryProvider
 from azure_core_tracing_opentelemetry.diagnostics.config import (
     TelemetryConfig,
     kvp_filter_for,
@@ -42,7 +43,6 @@ from azure_core_tracing_opentelemetry.diagnostics.line_layer import (
     LineSink,
     LineSpanProcessor,
 )
-from azure_core_tracing_opentelemetry.provider import OpenTelemetryProvider
 
 OTLP_ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 _PACKAGE_LOGGER = "azure_core_tracing_opentelemetry.diagnostics"
