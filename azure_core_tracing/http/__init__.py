@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from azure_core_tracing.http.aiohttp_transport import AioHttpTransport
     from azure_core_tracing.http.async_pipeline import AsyncHttpPipeline
     from azure_core_tracing.http.log import LogPolicy
-    from azure_core_tracing.http.messages import RawResponse, Request
     from azure_core_tracing.http.order import PIPELINE_ORDER
     from azure_core_tracing.http.pipeline import HttpPipeline
     from azure_core_tracing.http.policy import (
@@ -26,8 +25,10 @@ if TYPE_CHECKING:
         PipelinePolicy,
         SansIOHttpPolicy,
     )
+    from azure_core_tracing.http.request import Request
     from azure_core_tracing.http.request_id import RequestIdPolicy
     from azure_core_tracing.http.requests_transport import RequestsTransport
+    from azure_core_tracing.http.response import RawResponse
     from azure_core_tracing.http.retry import RetryPolicy
     from azure_core_tracing.http.sanitizer import HttpSanitizer
     from azure_core_tracing.http.telemetry import TelemetryPolicy
@@ -54,8 +55,8 @@ _WHERE = {
     "NextPolicy": "azure_core_tracing.http.policy",
     "PIPELINE_ORDER": "azure_core_tracing.http.order",
     "PipelinePolicy": "azure_core_tracing.http.policy",
-    "RawResponse": "azure_core_tracing.http.messages",
-    "Request": "azure_core_tracing.http.messages",
+    "RawResponse": "azure_core_tracing.http.response",
+    "Request": "azure_core_tracing.http.request",
     "RequestActivityPolicy": "azure_core_tracing.http.activity",
     "RequestIdPolicy": "azure_core_tracing.http.request_id",
     "RequestsTransport": "azure_core_tracing.http.requests_transport",

@@ -17,8 +17,9 @@ from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.headers import CLIENT_REQUEST_ID, SERVICE_REQUEST_ID, USER_AGENT
 from azure_core_tracing.http.conventions import Convention
-from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
+from azure_core_tracing.http.request import Request
+from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.sanitizer import REDACTED, HttpSanitizer
 from azure_core_tracing.http.try_number import try_number
 from azure_core_tracing.tracing import NOOP_SPAN, AttributeValue, SpanStatus

@@ -24,7 +24,8 @@ from azure_core_tracing.context import Context
 from azure_core_tracing.headers import AUTHORIZATION, CONTENT_TYPE, PROXY_AUTHORIZATION
 from azure_core_tracing.http import environment
 from azure_core_tracing.http.error_redaction import transport_failure
-from azure_core_tracing.http.messages import RawResponse, Request
+from azure_core_tracing.http.request import Request
+from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.sanitizer import HttpSanitizer
 from azure_core_tracing.http.transport import (
     STREAM_CHUNK_SIZE,

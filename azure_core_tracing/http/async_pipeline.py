@@ -9,9 +9,10 @@ from typing import Callable, Optional
 
 from azure_core_tracing.context import Context
 from azure_core_tracing.http.aiohttp_transport import AioHttpTransport
-from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.order import PipelineBase, chain_async, check_send
 from azure_core_tracing.http.policy import PipelinePolicy
+from azure_core_tracing.http.request import Request
+from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.retry import RetryPolicy
 from azure_core_tracing.http.transport import AsyncHttpTransport
 from azure_core_tracing.options import ClientOptions

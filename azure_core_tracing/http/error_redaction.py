@@ -8,7 +8,7 @@ import os
 import socket
 from typing import Literal, Optional
 
-from azure_core_tracing.http.messages import Request
+from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.sanitizer import HttpSanitizer
 from azure_core_tracing.http.transport import (
     TransportConnectionError,

@@ -8,8 +8,9 @@ from typing import Optional
 
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
-from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import SansIOHttpPolicy
+from azure_core_tracing.http.request import Request
+from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.sanitizer import HttpSanitizer
 from azure_core_tracing.http.transport import TransportError
 from azure_core_tracing.http.try_number import try_number

@@ -12,7 +12,6 @@ from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.factory import TracingContextFactory
 from azure_core_tracing.http.activity import RequestActivityPolicy
 from azure_core_tracing.http.log import LogPolicy
-from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import (
     AsyncHttpPolicy,
     AsyncNextPolicy,
@@ -21,7 +20,9 @@ from azure_core_tracing.http.policy import (
     PipelinePolicy,
     SansIOHttpPolicy,
 )
+from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.request_id import RequestIdPolicy
+from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.retry import RetryPolicy
 from azure_core_tracing.http.sanitizer import HttpSanitizer, with_sanitizer
 from azure_core_tracing.http.telemetry import TelemetryPolicy

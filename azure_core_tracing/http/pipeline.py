@@ -7,10 +7,11 @@ from types import TracebackType
 from typing import Callable, Optional
 
 from azure_core_tracing.context import Context
-from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.order import PipelineBase, chain, check_send
 from azure_core_tracing.http.policy import PipelinePolicy
+from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.requests_transport import RequestsTransport
+from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.retry import RetryPolicy
 from azure_core_tracing.http.transport import HttpTransport
 from azure_core_tracing.options import ClientOptions

@@ -16,7 +16,8 @@ from abc import ABC, abstractmethod
 from typing import Optional
 
 from azure_core_tracing.context import Context
-from azure_core_tracing.http.messages import RawResponse, Request
+from azure_core_tracing.http.request import Request
+from azure_core_tracing.http.response import RawResponse
 
 
 class NextPolicy(ABC):

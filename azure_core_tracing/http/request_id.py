@@ -7,8 +7,8 @@ from typing import Optional
 
 from azure_core_tracing.context import Context
 from azure_core_tracing.headers import CLIENT_REQUEST_ID
-from azure_core_tracing.http.messages import Request
 from azure_core_tracing.http.policy import SansIOHttpPolicy
+from azure_core_tracing.http.request import Request
 
 
 class RequestIdPolicy(SansIOHttpPolicy):

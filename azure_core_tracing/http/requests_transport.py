@@ -17,14 +17,16 @@ from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.headers import AUTHORIZATION
 from azure_core_tracing.http import environment, urllib3_logging
 from azure_core_tracing.http.error_redaction import transport_failure
-from azure_core_tracing.http.messages import RawResponse, Request
-from azure_core_tracing.http.sanitizer import HttpSanitizer, may_hide_user_info
+from azure_core_tracing.http.request import Request
+from azure_core_tracing.http.response import RawResponse
+from azure_core_tracing.http.sanitizer import HttpSanitizer
 from azure_core_tracing.http.transport import (
     STREAM_CHUNK_SIZE,
     HttpTransport,
     TransportError,
     transport_timeouts,
 )
+from azure_core_tracing.http.urls import may_hide_user_info
 
 
 class RequestsTransport(HttpTransport):

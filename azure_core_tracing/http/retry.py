@@ -20,8 +20,9 @@ from typing import Callable, Optional
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.headers import RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS
-from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
+from azure_core_tracing.http.request import Request
+from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.transport import TransportError
 from azure_core_tracing.http.try_number import try_number, with_try_number
 from azure_core_tracing.options import RetryOptions

@@ -18,7 +18,7 @@ from azure_core_tracing.allowed_names import (
 )
 from azure_core_tracing.checks import check_names, is_token, type_name
 from azure_core_tracing.context import Context, check_context
-from azure_core_tracing.http.urls import authority_bounds
+from azure_core_tracing.http.urls import may_hide_user_info
 
 REDACTED = "REDACTED"
 
@@ -29,20 +29,6 @@ _MAX_PORT = 65535
 _URL_START = re.compile(r"([\"'(<\[]*)[A-Za-z][A-Za-z0-9+.\-]*://")  # a word that is a URL
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 _SANITIZER_KEY = object()  # context key: the sanitizer of the client whose call it is
-
-
-def may_hide_user_info(url: str) -> bool:
-    """Whether the part after the authority may be the rest of a user name and password.
-
-    In ``http://user:123/pass@host/`` and ``http://us/er:pass@host/`` RFC 3986 reads a host
-    (and a port) followed by a path, because an unencoded ``/``, ``?`` or ``#`` ends the
-    authority; an ``@`` after a ``:`` (or after user info already read) says it was meant
-    as user info."""
-    start, end = authority_bounds(url)
-    authority, rest = url[start:end], url[end:]
-    if "@" not in rest:
-        return False
-    return "@" in authority or ":" in authority or ":" in rest[: rest.rindex("@")]
 
 
 class HttpSanitizer:

@@ -8,8 +8,8 @@ from typing import Optional
 from azure_core_tracing.checks import check_header, check_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.headers import USER_AGENT
-from azure_core_tracing.http.messages import Request
 from azure_core_tracing.http.policy import SansIOHttpPolicy
+from azure_core_tracing.http.request import Request
 from azure_core_tracing.options import check_application_id
 
 

@@ -10,8 +10,9 @@ from typing import Union
 
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
-from azure_core_tracing.http.messages import RawResponse, Request
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
+from azure_core_tracing.http.request import Request
+from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.transport_base import Transport
 
 # A body is read this much at a time when it is streamed.

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from azure_core_tracing import Context
 from azure_core_tracing.http import HttpSanitizer
-from azure_core_tracing.http.sanitizer import DEFAULT_SANITIZER, may_hide_user_info, with_sanitizer
+from azure_core_tracing.http.sanitizer import DEFAULT_SANITIZER, with_sanitizer
+from azure_core_tracing.http.urls import may_hide_user_info
 
 
 def test_only_allowed_query_values_survive() -> None:
