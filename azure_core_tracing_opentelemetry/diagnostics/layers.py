@@ -273,6 +273,8 @@ class _Layers:
 
 def _otlp_exporter(env: Mapping[str, str]) -> SpanExporter:
     # Imported here: the exporters pull in protobuf (and gRPC), which most runs never need.
+    # The endpoint is read from ``env`` rather than left to the exporter, which reads only
+    # os.environ: the layers take an injected environment (a provisioning agent's, a test's).
     traces = env.get(OTLP_ENDPOINT_ENVS[0], "").strip()
     base = env.get(OTLP_ENDPOINT_ENVS[1], "").strip()
     protocol = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get(
