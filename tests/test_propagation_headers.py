@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, cast
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry import baggage as otel_baggage
 from opentelemetry import context as otel_context
+from opentelemetry import trace as otel_trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.propagate import get_global_textmap, set_global_textmap
 from opentelemetry.propagators.aws import AwsXRayPropagator
@@ -34,16 +35,19 @@ from azure_core_tracing import (
     TelemetryOptions,
     TracingContextFactory,
 )
+from azure_core_tracing.checks import check_header
 from azure_core_tracing.guard import GuardedSpan
 from azure_core_tracing.headers import (
     MAX_PROPAGATED_HEADERS,
+    MAX_PROPAGATED_VALUE_BYTES,
+    MAX_TRACESTATE_BYTES,
     PROPAGATION_HEADER_PREFIXES,
     PROPAGATION_HEADERS,
 )
 from azure_core_tracing.http import AsyncHttpPipeline, HttpPipeline, Request
 from azure_core_tracing.propagation_headers import PropagationHeaders
 from azure_core_tracing.tracing import NoOpSpan
-from azure_core_tracing_opentelemetry import OpenTelemetryProvider
+from azure_core_tracing_opentelemetry import OpenTelemetryProvider, OpenTelemetrySpan
 from tests.local_server import LocalServer, Reply
 from tests.support import wrong
 
@@ -444,3 +448,81 @@ def test_an_allowed_name_or_prefix_matches_in_any_case(extra: frozenset[str], na
     )
     assert rule.allows(name) is expected
     assert rule.allows(name.upper()) is expected
+
+
+class _Name(str):
+    """A str subclass name (its methods are str's own)."""
+
+
+class _Text(str):
+    """A str subclass value."""
+
+
+@pytest.fixture(scope="module")
+def sdk() -> Iterator[TracerProvider]:
+    """The OpenTelemetry SDK, once for the module: hypothesis runs a test many times per call."""
+    provider = TracerProvider()
+    yield provider
+    provider.shutdown()
+
+
+_TRACE_NAMES = st.sampled_from(
+    ["traceparent", "tracestate", "Traceparent", "TRACESTATE", _Name("traceparent")]
+)
+_TRACE_VALUES = st.one_of(
+    st.lists(
+        st.sampled_from(["0", "a", "-", "=", ",", " ", "\t", "\x7f", "\x80", "\xff", "Ā", "\n"]),
+        max_size=10,
+    ).map("".join),
+    st.sampled_from([1, None, b"00-ab", _Text("00-ab"), _Text(" leading")]),
+    st.sampled_from(
+        [
+            MAX_PROPAGATED_VALUE_BYTES - 1,
+            MAX_PROPAGATED_VALUE_BYTES,
+            MAX_PROPAGATED_VALUE_BYTES + 1,
+            MAX_TRACESTATE_BYTES,
+            MAX_TRACESTATE_BYTES + 1,
+        ]
+    ).map(lambda size: "a" * size),
+)
+
+
+class _WritingOtelSpan(OpenTelemetrySpan):
+    """A real OpenTelemetry span whose propagation writes one given header."""
+
+    def __init__(self, otel_span: otel_trace.Span, name: object, value: object) -> None:
+        super().__init__(otel_span)
+        self.header = (name, value)
+
+    def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
+        cast(MutableMapping[object, object], headers)[self.header[0]] = self.header[1]
+
+
+def _general_propagation(name: object, value: object) -> dict[str, str]:
+    """What the header checks keep of a W3C header a provider wrote."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        return {}
+    name, value = str.__str__(name), str.__str__(value)
+    limit = MAX_TRACESTATE_BYTES if name.lower() == "tracestate" else MAX_PROPAGATED_VALUE_BYTES
+    try:
+        check_header(name, value)
+    except (TypeError, ValueError):
+        return {}
+    return {} if len(value) > limit else {name: value}
+
+
+@settings(max_examples=300)
+@given(name=_TRACE_NAMES, value=_TRACE_VALUES)
+def test_a_trace_context_header_is_kept_exactly_when_it_passes_the_header_checks(
+    sdk: TracerProvider, name: object, value: object
+) -> None:
+    """A ``traceparent``/``tracestate`` a provider writes is sent exactly when the header
+    checks pass (token name, clean Latin-1 value without leading white space, within its
+    limit: 8 KiB, a ``tracestate`` the longest valid Level 2 value), as an exact str,
+    whatever the case of its name or the str subclass it comes as."""
+    writing = _WritingOtelSpan(sdk.get_tracer("azure-test").start_span("s"), name, value)
+    span = GuardedSpan(writing, owner=OpenTelemetryProvider.create(sdk))
+    headers: dict[str, str] = {}
+    span.propagate_to_http_headers(headers)
+    assert headers == _general_propagation(name, value)
+    assert all(type(key) is str and type(item) is str for key, item in headers.items())

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Optional
+
 import pytest
 
 from azure_core_tracing import (
     AttributeSet,
+    AttributeValue,
     CreateSpanOptions,
+    Link,
     NoOpSpan,
     NoOpTracerProvider,
+    Span,
     SpanKind,
     SpanStatus,
 )
@@ -73,3 +81,39 @@ def test_noop_provider_gives_spans_that_keep_nothing_but_still_validate() -> Non
     with span.activate():
         pass
     assert isinstance(tracer.create_attribute_set(), AttributeSet)
+
+
+@dataclass(frozen=True)
+class _GeneratedOptions:
+    """CreateSpanOptions as ``@dataclass(frozen=True)`` would generate it."""
+
+    kind: SpanKind = SpanKind.INTERNAL
+    attributes: Optional[Mapping[str, AttributeValue]] = None
+    parent_span: Optional[Span] = None
+    links: tuple[Link, ...] = ()
+
+
+def test_create_span_options_behave_as_a_generated_dataclass() -> None:
+    """``CreateSpanOptions`` writes its own ``__init__`` (every traced call builds two), and it
+    keeps the generated one's defaults, positional order, keywords, repr, equality,
+    frozenness, ``dataclasses.replace`` and its TypeErrors."""
+    cases: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((), {}),
+        ((SpanKind.CLIENT,), {}),
+        ((SpanKind.SERVER, {"a": 1}, None, ()), {}),
+        ((), {"links": (), "kind": SpanKind.PRODUCER, "attributes": {"b": "x"}}),
+    ]
+    for args, kwargs in cases:
+        made = CreateSpanOptions(*args, **kwargs)
+        generated = _GeneratedOptions(*args, **kwargs)
+        assert dataclasses.astuple(made) == dataclasses.astuple(generated)
+        assert repr(made).partition("(")[2] == repr(generated).partition("(")[2]
+        assert made == CreateSpanOptions(*args, **kwargs)
+        replaced = dataclasses.replace(made, kind=SpanKind.CONSUMER)
+        assert type(replaced) is CreateSpanOptions and replaced.kind is SpanKind.CONSUMER
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.kind = SpanKind.CLIENT  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        CreateSpanOptions(SpanKind.CLIENT, None, None, (), "extra")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        CreateSpanOptions(kinds=SpanKind.CLIENT)  # type: ignore[call-arg]

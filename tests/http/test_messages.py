@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import io
-from typing import IO, cast
+from collections.abc import Mapping
+from typing import IO, Any, cast
 
 import pytest
 
 from azure_core_tracing.http import RawResponse, Request
+
+
+class _Name(str):
+    """A str subclass header name (its methods are str's own)."""
 
 
 def test_request_headers_are_case_insensitive_and_method_upper_case() -> None:
@@ -14,6 +19,28 @@ def test_request_headers_are_case_insensitive_and_method_upper_case() -> None:
     assert request.headers["content-type"] == "json"
     request.headers["X-A"] = "1"
     assert "x-a" in request.headers
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "X-Ms-Client-Request-Id",
+        "x-ms-client-request-id",
+        _Name("X-MS-CLIENT-REQUEST-ID"),
+        "missing",
+        "",
+        1,
+        None,
+        b"x-ms-client-request-id",
+    ],
+)
+def test_the_headers_get_agrees_with_the_mapping_get(name: Any) -> None:
+    """``RequestHeaders.get``, its own and quicker, answers as ``Mapping.get`` does for any key
+    and default."""
+    headers = Request("GET", "https://h/", headers={"x-ms-client-request-id": "id-1"}).headers
+    for default in (None, "fallback"):
+        assert headers.get(name, default) == Mapping.get(headers, name, default)
+    assert headers.get(name) == Mapping.get(headers, name)
 
 
 @pytest.mark.parametrize(

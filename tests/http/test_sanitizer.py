@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import pytest
@@ -70,8 +71,8 @@ def test_a_single_string_is_not_taken_as_a_list_of_names() -> None:
         HttpSanitizer(allowed_query_parameters="api-version")
 
 
-# The general reading every URL used to get (urlsplit, then the same redaction): the quick
-# reading of plain URLs must agree with it exactly, whatever the URL.
+# The general reading (urlsplit, then the same redaction), the one a URL the quick reading
+# passes over gets: the quick reading of plain URLs must agree with it exactly, whatever the URL.
 def _reference_sanitize_url(sanitizer: HttpSanitizer, url: str) -> str:
     try:
         parts = urlsplit(url)
@@ -135,6 +136,42 @@ def test_the_memo_of_the_last_url_never_answers_for_another_url(urls: list[str])
         assert shared.sanitize_url(url) == HttpSanitizer().sanitize_url(url)
     shared.sanitize_url("https://h/?sig=SECRET")
     assert shared.sanitize_url(_EqualToAnyUrl("https://h/?sas=OTHER")) == "https://h/?sas=REDACTED"
+
+
+class _Text(str):
+    """A str subclass URL (its methods are str's own)."""
+
+
+def test_the_last_url_memo_answers_right_under_many_threads() -> None:
+    """One sanitizer shared by many threads, each alternating between URLs (secrets, str
+    subclasses, URLs the fast path leaves to the general one): every answer is the one a
+    fresh sanitizer gives."""
+    urls = [
+        "https://acct.example/p?sig=ONE&api-version=1",
+        "https://acct.example/p?sig=TWO&api-version=1",
+        "https://user:pass@acct.example/p?x=1",
+        "HTTPS://acct.example/p?se=2024#frag",
+        "http://[::1]:8080/?token=abc",
+        _Text("https://acct.example/p?sig=THREE"),
+        "",
+    ]
+    expected = [HttpSanitizer().sanitize_url(url) for url in urls]
+    shared = HttpSanitizer()
+    wrong: list[tuple[str, str]] = []
+
+    def work(offset: int) -> None:
+        for step in range(2000):
+            index = (offset + step * (offset + 1)) % len(urls)
+            answer = shared.sanitize_url(urls[index])
+            if answer != expected[index]:
+                wrong.append((urls[index], answer))
+
+    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
 
 
 def test_a_call_carries_its_clients_sanitizer_and_a_context_without_one_gets_the_default() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import Callable, Optional, cast
 
 import pytest
 from opentelemetry import trace as otel_trace
@@ -9,7 +10,8 @@ from opentelemetry.propagate import get_global_textmap, set_global_textmap
 from opentelemetry.propagators.textmap import DefaultSetter, TextMapPropagator
 from opentelemetry.trace import StatusCode
 
-from azure_core_tracing import CreateSpanOptions, SpanKind, SpanStatus
+from azure_core_tracing import CreateSpanOptions, Span, SpanKind, SpanStatus
+from azure_core_tracing.tracing import NOOP_SPAN
 from azure_core_tracing_opentelemetry import OpenTelemetrySpan
 from tests.opentelemetry.conftest import Otel
 
@@ -21,10 +23,30 @@ def _span(otel: Otel, name: str = "op", **options: object) -> OpenTelemetrySpan:
     return span
 
 
+def _sdk_span(otel: Otel, name: str = "s") -> otel_trace.Span:
+    """A span of the OpenTelemetry SDK itself, for an ``OpenTelemetrySpan`` to wrap."""
+    return otel.sdk.get_tracer("azure-test").start_span(name)
+
+
 @pytest.mark.parametrize("kind", list(SpanKind))
 def test_kinds_map_one_to_one(otel: Otel, kind: SpanKind) -> None:
     _span(otel, kind=kind).end()
     assert otel.spans()[0].kind is getattr(otel_trace.SpanKind, kind.name)
+
+
+@pytest.mark.parametrize("kind", list(SpanKind))
+def test_each_span_kind_maps_to_its_opentelemetry_kind(otel: Otel, kind: SpanKind) -> None:
+    """The kind table, indexed by value, gives each SpanKind OpenTelemetry's kind of that name."""
+    tracer = otel.provider.create_tracer("azure-test")
+    tracer.create_span("k", CreateSpanOptions(kind=kind)).end()
+    assert otel.spans()[-1].kind is otel_trace.SpanKind[kind.name]
+
+
+@pytest.mark.parametrize("kind", [1, "CLIENT", None, [], SpanKind.CLIENT.value])
+def test_a_kind_that_is_not_a_span_kind_is_a_type_error_naming_it(otel: Otel, kind: object) -> None:
+    tracer = otel.provider.create_tracer("azure-test")
+    with pytest.raises(TypeError, match=r"options\.kind"):
+        tracer.create_span("k", CreateSpanOptions(kind=cast(SpanKind, kind)))
 
 
 @pytest.mark.parametrize(
@@ -42,6 +64,24 @@ def test_statuses_map_one_to_one(otel: Otel, status: SpanStatus, code: StatusCod
     recorded = otel.spans()[0].status
     assert recorded.status_code is code
     assert recorded.description == ("why" if code is StatusCode.ERROR else None)
+
+
+@pytest.mark.parametrize("status", list(SpanStatus))
+@pytest.mark.parametrize("description", [None, "", "boom"])
+def test_cached_statuses_export_as_fresh_ones(
+    otel: Otel, status: SpanStatus, description: Optional[str]
+) -> None:
+    """A status set without a description may be one ``Status`` object shared by every span;
+    it exports as a fresh ``Status(code, description only for ERROR)`` would, an empty ERROR
+    description included, and one span's status is never another's."""
+    OpenTelemetrySpan(_sdk_span(otel, "a")).set_status(status, description)
+    first = _sdk_span(otel, "b")
+    OpenTelemetrySpan(first).set_status(status, description)
+    first.end()
+    exported = otel.spans()[-1].status
+    code = StatusCode[status.name]
+    assert exported.status_code is code
+    assert exported.description == (description if code is StatusCode.ERROR else None)
 
 
 def test_error_then_ok_gives_ok(otel: Otel) -> None:
@@ -87,6 +127,30 @@ def test_invalid_attributes_are_a_type_error_naming_them(otel: Otel) -> None:
         span.add_attributes({"mixed": [1, "a"]})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="'early'"):
         _span(otel, attributes={"early": None})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda span: span.add_attributes({"k": "\ud800"}),
+        lambda span: span.add_attributes({"\ud800": 1}),
+        lambda span: span.add_attribute("k", "\ud800"),
+        lambda span: span.add_attribute("\ud800", True),
+    ],
+    ids=["value-in-mapping", "name-in-mapping", "value", "name"],
+)
+def test_an_opentelemetry_span_refuses_a_lone_surrogate_as_the_no_op_span_does(
+    otel: Otel, call: Callable[[Span], None]
+) -> None:
+    """A lone surrogate, as a name or a scalar value, alone or in a mapping, is a ValueError
+    from ``OpenTelemetrySpan`` itself, as from the no-op span and the guard: the quick path
+    for a plain str name and scalar value makes the same UTF-8 check as the general one.
+    Set on the OpenTelemetry span, it would make the OTLP exporter fail to encode it
+    ("surrogates not allowed") and drop it with an error log."""
+    with pytest.raises(ValueError, match="UTF-8"):
+        call(NOOP_SPAN)
+    with pytest.raises(ValueError, match="UTF-8"):
+        call(OpenTelemetrySpan(_sdk_span(otel)))
 
 
 def test_events_with_attributes(otel: Otel) -> None:
