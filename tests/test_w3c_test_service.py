@@ -7,6 +7,7 @@ import http.client
 import json
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +171,18 @@ def test_an_unreachable_or_invalid_url_is_reported_and_the_others_still_called(
     assert status == 200
     assert results[0].startswith("TransportConnectionError") and "ValueError" in results[1]
     assert results[2] == 200
+
+
+@pytest.mark.parametrize("arguments", [{}, 0, "", False], ids=["object", "zero", "str", "false"])
+def test_each_elements_arguments_are_posted_as_given(service_url: str, arguments: object) -> None:
+    """The service POSTs each element's ``arguments`` as JSON to its ``url`` exactly as given:
+    a falsy JSON value (``{}``, ``0``, ``""``, ``false``) is sent as itself, never as ``[]``."""
+    with LocalServer() as callback:
+        url = callback.script("/cb", Reply(200, body=b"null"))
+        status, _ = _post(service_url, [], [{"url": url, "arguments": arguments}])
+        assert status == 200
+        deadline = time.monotonic() + 10
+        while not callback.received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (received,) = callback.received
+        assert json.loads(received.body) == arguments
