@@ -322,8 +322,11 @@ CALLER_HEADERS = {
 def test_propagation_never_replaces_a_header_the_caller_set(
     server: LocalServer, name: str, value: str, kind: Kind
 ) -> None:
-    """Fails today: only 16 names are protected (headers.PROTECTED_FROM_PROPAGATION), so a
-    propagator replaces any other header the caller set, and the request changes."""
+    """A propagator never replaces a header the caller set, whatever its name: the request
+    arrives as it does untraced. No list of protected names could be complete
+    (``If-Match: *`` turns a conditional write into an unconditional one; ``api-key`` and
+    ``x-ms-date`` authenticate the call): propagation writes only propagation headers, and
+    none the caller set but the trace context it owns."""
 
     def write(headers: MutableMapping[str, str]) -> None:
         write_traceparent(headers)
@@ -348,9 +351,10 @@ class _LyingLower(str):
 def test_a_str_subclass_header_name_from_a_propagator_cannot_change_the_call(
     server: LocalServer, name_type: type[str], kind: Kind
 ) -> None:
-    """Fails today: the guard checks ``isinstance(name, str)`` but keeps the provider's object,
-    whose own ``lower()`` then runs outside the guard: one raising makes the call raise, one
-    lying slips ``Authorization`` past the protected list and replaces the caller's token."""
+    """A header name a propagator writes as a ``str`` subclass cannot change the call: the
+    guard keeps a plain copy of the name it checked, so the subclass's own ``lower()`` never
+    runs outside the guard. One that raises would make the call raise; one that lies would
+    slip ``Authorization`` past the checks and replace the caller's token."""
 
     def write(headers: MutableMapping[str, str]) -> None:
         headers[name_type("Authorization")] = "Bearer a-propagators-token"
@@ -363,8 +367,9 @@ def test_a_str_subclass_header_name_from_a_propagator_cannot_change_the_call(
 def test_an_oversized_propagated_header_does_not_change_the_response(
     server: LocalServer, kind: Kind
 ) -> None:
-    """Fails today: nothing bounds what propagation adds (W3C caps tracestate at 512 bytes by
-    recommendation, baggage at 8 KiB); a 70 KB tracestate turns the 200 into a 431."""
+    """What propagation adds is bounded (W3C recommends at most 512 bytes of tracestate;
+    baggage is capped at 8 KiB): a 70 KB ``tracestate`` from a provider never reaches the
+    request, so the server answers the 200 it gives untraced, not a 431."""
 
     def write(headers: MutableMapping[str, str]) -> None:
         write_traceparent(headers)
@@ -385,8 +390,9 @@ class _Client:
 
 
 def test_a_span_cannot_change_the_exception_the_application_catches() -> None:
-    """Fails today: the application's exception object itself is handed to provider code,
-    which can rewrite it (args, notes, traceback) before the application catches it."""
+    """The exception the application catches is the one it raised, as it raised it: provider
+    code never gets the application's own exception object to rewrite (args, notes,
+    traceback) before the application catches it."""
 
     def rewrite(event: Union[str, BaseException]) -> None:
         if isinstance(event, BaseException):
@@ -400,7 +406,8 @@ def test_a_span_cannot_change_the_exception_the_application_catches() -> None:
 
 
 def test_a_span_cannot_change_the_callers_attribute_mapping() -> None:
-    """Fails today: ``add_attributes`` hands the caller's own mapping to provider code."""
+    """``add_attributes`` never hands the caller's own mapping to provider code: a provider
+    that clears what it is given leaves the caller's dict as it was."""
 
     def clear(attributes: Mapping[str, AttributeValue]) -> None:
         if isinstance(attributes, dict):
@@ -416,8 +423,9 @@ def test_a_span_cannot_change_the_callers_attribute_mapping() -> None:
 def test_sending_a_request_with_a_stream_body_twice_sends_the_body_twice(
     server: LocalServer, kind: Kind
 ) -> None:
-    """Fails today: a seekable body is rewound only before a retry, never before a send, so
-    sending the same Request again PUTs an empty body and gets a 200 (silent data loss)."""
+    """Sending the same Request with a seekable body twice sends the body twice: the body is
+    rewound before every send, not only before a retry, so the second PUT is never an empty
+    body answered with a 200 (silent data loss)."""
     url = server.script("/blob", Reply(200))
     request = Request("PUT", url, body=io.BytesIO(b"payload"))
     with Driver(ClientOptions(), "svc", "1.0", kind=kind) as pipeline:
@@ -487,9 +495,11 @@ _DEADLOCK_SCRIPT = textwrap.dedent(
 
 
 def test_a_tracing_failure_reported_while_the_collector_runs_does_not_hang() -> None:
-    """Fails today (Python 3.9, 3.11, 3.13): failures.py reports under a non-reentrant lock
-    and calls weakref.finalize inside it; a collection there runs a finalizer that makes a
-    traced call, whose own report waits for the same lock in the same thread, forever."""
+    """A tracing failure reported while the garbage collector runs never hangs the thread.
+    ``failures.py`` registers a ``weakref.finalize`` as it reports; a collection there may
+    run a finalizer that makes a traced call, and that call's own report must not wait, in
+    the same thread, for the lock the first report holds (on Python 3.9, 3.11 and 3.13 that
+    wait would be forever)."""
     try:
         done = subprocess.run(
             [sys.executable, "-c", _DEADLOCK_SCRIPT],
@@ -505,8 +515,9 @@ def test_a_tracing_failure_reported_while_the_collector_runs_does_not_hang() -> 
 
 
 def test_propagate_to_http_headers_checks_its_argument_alike_traced_or_not() -> None:
-    """Fails today: a no-op span accepts ``None`` (or a tuple) silently, a traced span raises
-    a TypeError that does not name ``headers``: the same call fails only with tracing on."""
+    """``propagate_to_http_headers`` checks its argument alike traced or not: ``None`` is
+    accepted by the no-op span and a traced span alike, or refused by both with a TypeError
+    naming ``headers``, so the same call never fails only with tracing on."""
     traced = TracingContextFactory(options_for(RecordingTracerProvider()), "S", "1")
     outcomes: list[object] = []
     for span in (NoOpSpan(), traced.create_span("Op").span):
@@ -520,8 +531,9 @@ def test_propagate_to_http_headers_checks_its_argument_alike_traced_or_not() -> 
 
 
 def test_turning_on_info_logging_never_changes_the_call(server: LocalServer) -> None:
-    """Fails today: ``LogPolicy(None)`` is accepted and sends fine until someone turns INFO
-    on for ``azure_core_tracing.http``; then every request raises AttributeError."""
+    """Turning INFO on for ``azure_core_tracing.http`` never changes the call:
+    ``LogPolicy(None)`` is refused when built (a TypeError naming ``sanitizer``), or it
+    sends the same with INFO on as with it off, never an AttributeError on every request."""
     url = server.script("/logged", Reply(200))
     try:
         policy = LogPolicy(wrong(None))
