@@ -82,7 +82,7 @@ def debug_log() -> Iterator[_Everything]:
     root.setLevel(level)
 
 
-# --- the classes of URL the issue names, one by one ---------------------------------------
+# --- URLs that hide a secret, one class at a time -----------------------------------------
 
 
 def test_a_semicolon_separates_query_parameters_too() -> None:
@@ -360,12 +360,12 @@ _URLLIB3_SCRIPT = textwrap.dedent(
 
 @pytest.mark.parametrize("scenario", ["shared", "reopened"])
 def test_urllib3_lines_stay_redacted_while_a_transport_still_sends(scenario: str) -> None:
-    """Fails today: urllib3 redaction is counted per transport and released by ``close()``,
-    but a closed RequestsTransport still sends (requests reopens its pools). ``shared``: two
-    clients share ``ClientOptions(transport=...)`` (the way to share a connection pool), the
-    first is closed by ``with``, and the second's SAS token is logged raw. ``reopened``: the
-    same with one transport used after close. (Run in a fresh process: any other transport
-    alive in the process keeps the filter on and hides the fault.)"""
+    """urllib3's request lines stay redacted as long as a transport can send, a closed one
+    included (requests reopens its pools). ``shared``: two clients share
+    ``ClientOptions(transport=...)`` (the way to share a connection pool) and the first is
+    closed by ``with``; the second's SAS token is never logged raw. ``reopened``: the same
+    with one transport used after ``close()``. (Run in a fresh process: any other transport
+    alive in the process would keep the redaction on and hide a fault.)"""
     done = subprocess.run(
         [sys.executable, "-c", _URLLIB3_SCRIPT, scenario],
         check=False,
@@ -380,9 +380,10 @@ def test_urllib3_lines_stay_redacted_while_a_transport_still_sends(scenario: str
 
 
 def test_a_str_body_that_is_not_utf8_is_refused_without_repeating_it() -> None:
-    """Fails today: a str body is never checked; one holding a lone surrogate (text from
-    ``os.fsdecode`` or a bad JSON escape) escapes ``send()`` as a raw UnicodeEncodeError,
-    not a documented error, whose ``args`` hold the whole body, password and all."""
+    """A str body that is not UTF-8 (a lone surrogate, text from ``os.fsdecode`` or a bad
+    JSON escape) is a ValueError naming ``body`` when the Request is built, repeating
+    nothing of the body; a raw UnicodeEncodeError from ``send()`` would hold the whole body,
+    password and all, in its ``args``."""
     body = '{"user": "me", "password": "' + MARK + '\udcff"}'
     with pytest.raises(ValueError, match="body") as caught:
         Request("PUT", "https://example.test/login", body=body)
@@ -390,22 +391,23 @@ def test_a_str_body_that_is_not_utf8_is_refused_without_repeating_it() -> None:
 
 
 def test_a_bare_base64_query_token_is_redacted() -> None:
-    """Fails today: a bare query word is redacted, but one ending in base64 padding (``==``)
-    reads as a name with an empty value, and names are kept: the token is logged."""
+    """A bare query word is redacted even when it ends in base64 padding (``==``) and so
+    reads as a name with an empty value, though a parameter's name is otherwise kept."""
     token = "c2VjcmV0LXRva2VuLQ"
     sanitized = HttpSanitizer().sanitize_url(f"https://h.test/cb?{token}==&api-version=1")
     assert token not in sanitized
 
 
-# --- The URL as the library reads it is not the URL requests sends ---------------------------
+# --- the URL as the library reads it is the URL the transport sends --------------------------
 
 
 def test_the_host_in_http_url_is_the_host_contacted(
     server: LocalServer, recorder: RecordingTracerProvider
 ) -> None:
-    """Fails today: Request and HttpSanitizer read ``http://127.0.0.1:<port>\\@trusted.test/``
-    with urllib.parse (host trusted.test), requests with urllib3 (host 127.0.0.1): the request
-    goes to 127.0.0.1 while the span, log lines and errors name trusted.test."""
+    """The host in ``http.url`` is the host contacted. urllib.parse reads
+    ``http://127.0.0.1:<port>\\@trusted.test/`` as host trusted.test, urllib3 (under
+    requests) as host 127.0.0.1: either Request refuses the URL (a ValueError naming
+    ``url``), or the span names 127.0.0.1, where the request went, never trusted.test."""
     url = server.url("\\@trusted.test/p")
     try:
         request = Request("GET", url)
@@ -429,9 +431,10 @@ def test_the_host_in_http_url_is_the_host_contacted(
     ],
 )
 def test_a_url_the_transport_cannot_read_is_refused_by_request(url: str) -> None:
-    """Fails today: Request accepts URLs that requests refuses to prepare; each send then
-    fails with a TransportError that the retry policy retries (4 tries, seconds of back-off)
-    instead of a ValueError naming ``url`` at construction (ports: on Python 3.9 only)."""
+    """A URL requests would refuse to prepare is a ValueError naming ``url`` when the
+    Request is built, not a TransportError on each send, which the retry policy would retry
+    (4 tries, seconds of back-off). The two ports matter on Python 3.9, whose urlsplit reads
+    them as numbers."""
     with pytest.raises(ValueError, match="url"):
         Request("GET", url)
 
@@ -447,8 +450,10 @@ def _otlp(receiver: OtlpReceiver) -> tuple[SdkTracerProvider, TracingContextFact
 def test_a_span_name_that_is_not_utf8_does_not_lose_other_spans_over_otlp(
     otlp_receiver: OtlpReceiver,
 ) -> None:
-    """Fails today: a span name with a lone surrogate (a file name from ``os.listdir``) is
-    accepted, and the OTLP exporter then drops the whole batch: every other span with it."""
+    """A span name with a lone surrogate (a file name from ``os.listdir``) never costs the
+    other spans exported with it: it is refused when the span is created (a ValueError
+    naming ``name``), or the spans before and after it still reach the collector. Accepted
+    and exported, it would make the OTLP exporter drop the whole batch."""
     sdk, factory = _otlp(otlp_receiver)
     try:
         factory.create_span("before").span.end()
@@ -467,9 +472,11 @@ def test_a_span_name_that_is_not_utf8_does_not_lose_other_spans_over_otlp(
 def test_a_url_that_is_not_utf8_does_not_lose_other_spans_over_otlp(
     otlp_receiver: OtlpReceiver,
 ) -> None:
-    """Fails today: a URL path with a lone surrogate is accepted and sent (as invalid UTF-8);
-    it reaches ``http.url``, the TransportError message and the status description, and the
-    OTLP exporter drops the whole batch."""
+    """A URL path with a lone surrogate never costs the other spans exported with it: it is
+    refused when the Request is built (a ValueError naming ``url``), or the spans before and
+    after the call still reach the collector. Accepted and sent (as invalid UTF-8), it would
+    reach ``http.url``, the TransportError message and the status description, and the OTLP
+    exporter would drop the whole batch."""
     sdk, factory = _otlp(otlp_receiver)
     options = options_for(None)  # the per-try span comes from the factory in the context
     options.retry.max_retries = 0
