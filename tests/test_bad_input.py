@@ -589,8 +589,9 @@ BAD_INPUT: list[tuple[str, Callable[[], object], type[Exception], str]] = [
 def test_a_bad_argument_to_a_public_callable_is_a_clear_error_naming_it(
     label: str, call: Callable[[], object], error: type[Exception], names: str
 ) -> None:
-    """Fails today: each is accepted (and fails later) or raises AttributeError/OverflowError
-    from deep inside, not a TypeError/ValueError naming the argument."""
+    """Each bad argument is a TypeError or ValueError naming it, raised by the call that
+    takes it: never accepted to fail later, never an AttributeError or OverflowError from
+    deep inside."""
     with pytest.raises(Exception) as caught:
         call()
     assert type(caught.value) is error and names in str(caught.value), (label, caught.value)

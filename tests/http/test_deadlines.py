@@ -32,8 +32,9 @@ def _trickling_server(chunked: bool) -> RawServer:
 def test_a_deadline_bounds_a_send_even_when_the_server_trickles_the_body(
     trickle: str, pipeline_kind: Kind
 ) -> None:
-    """Fails today: the deadline only shortens each socket timeout, so a server that keeps
-    sending a byte now and then holds ``send()`` (and its memory) forever, deadline or not."""
+    """A deadline bounds the whole send, not only each socket read: a server that keeps
+    sending a byte now and then cannot hold ``send()`` (and its memory) past it, and the
+    send ends with ``OperationCancelledError`` or a ``TransportError``."""
     server = _trickling_server(chunked=trickle == "chunked")
     outcome: list[object] = []
     context = Context().with_deadline(datetime.now(timezone.utc) + timedelta(seconds=0.5))
