@@ -1,3 +1,5 @@
+"""``Request``: its checked arguments, its case-insensitive header table and its body."""
+
 from __future__ import annotations
 
 import io
@@ -6,7 +8,7 @@ from typing import IO, Any, cast
 
 import pytest
 
-from azure_core_tracing.http import RawResponse, Request
+from azure_core_tracing.http import Request
 
 
 class _Name(str):
@@ -78,19 +80,3 @@ def test_rewind_body_goes_back_to_the_start_position() -> None:
     body.read()
     request.rewind_body()
     assert body.read() == b"456789"
-
-
-def test_raw_response_body_and_chunks() -> None:
-    closed: list[bool] = []
-    response = RawResponse(
-        200, "OK", {"ETag": "1"}, chunks=iter([b"a", b"b"]), close=lambda: closed.append(True)
-    )
-    assert response.headers["etag"] == "1"
-    assert response.body == b"ab"
-    assert response.body == b"ab"
-    assert closed == [True]
-    response.close()
-    assert closed == [True]
-    plain = RawResponse(204)
-    assert plain.body == b"" and list(plain.iter_bytes()) == []
-    assert list(RawResponse(200, body=b"xyz").iter_bytes()) == [b"xyz"]
