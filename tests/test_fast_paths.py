@@ -175,8 +175,9 @@ def test_the_headers_check_asks_the_object_not_only_its_type(otel: _Otel) -> Non
 
 def test_an_opentelemetry_span_check_asks_the_object_not_only_its_type(otel: _Otel) -> None:
     """``OpenTelemetrySpan(otel_span)`` checks each object it is given: a proxy to a real span
-    passes (rightly), and a proxy to anything else (here ``object()``) is still the TypeError
-    naming ``otel_span``, not an AttributeError from inside OpenTelemetry later."""
+    passes (rightly), and a proxy to anything else (here ``object()``) is the TypeError
+    naming ``otel_span`` even after one passed, never an AttributeError from inside
+    OpenTelemetry later."""
     OpenTelemetrySpan(cast(otel_trace.Span, _Proxy(otel.sdk_span())))
     with pytest.raises(TypeError, match=r"otel_span must be an opentelemetry\.trace\.Span"):
         OpenTelemetrySpan(cast(otel_trace.Span, _Proxy(object())))
