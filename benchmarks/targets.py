@@ -1,4 +1,4 @@
-"""The speed issue 12 asks for, checked against the figures of this run: a summary for people
+"""The speed targets, checked against the figures of this run: a summary for people
 (no test asserts it; a run on a busy machine may miss what a quiet one meets)."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def cost(scenario: str, what: str, table: Table, samples: Samples, label: str) -
 
 @dataclass(frozen=True)
 class Target:
-    """What issue 12 asks of one figure: at most (or at least) ``limit``."""
+    """What a target asks of one figure: at most (or at least) ``limit``."""
 
     text: str
     figure: str
@@ -101,5 +101,5 @@ def render(figures: Figures, no_processor: str, batch: str) -> str:
         )
     if not rows:
         return ""
-    head = ["target (issue 12)", "figure", "this run", "met"]
-    return "### Targets of issue 12 in this run\n\n" + markdown(head, rows, aligned=2)
+    head = ["target", "figure", "this run", "met"]
+    return "### Targets in this run\n\n" + markdown(head, rows, aligned=2)
