@@ -5,7 +5,9 @@ Run: ``python samples/application_provider.py``
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import Optional
 
 from local_server import DemoServer
 from opentelemetry.sdk.trace import TracerProvider
@@ -16,7 +18,8 @@ from azure_core_tracing import Context
 from azure_core_tracing_opentelemetry import ConsoleTreeExporter, OpenTelemetryProvider
 
 
-def main() -> int:
+def main(argv: Optional[list[str]] = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleTreeExporter()))
 

@@ -10,6 +10,7 @@ Run: ``python samples/async_client.py``
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -66,7 +67,8 @@ async def fetch_all(
         return list(await asyncio.gather(*(client.get_item(name) for name in names)))
 
 
-def main() -> int:
+def main(argv: Optional[list[str]] = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     from local_server import DemoServer
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor

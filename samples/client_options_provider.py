@@ -5,7 +5,9 @@ Run: ``python samples/client_options_provider.py``
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import Optional
 
 from local_server import DemoServer
 from opentelemetry.sdk.trace import TracerProvider
@@ -24,7 +26,8 @@ def _provider() -> tuple[TracerProvider, InMemorySpanExporter]:
     return provider, exporter
 
 
-def main() -> int:
+def main(argv: Optional[list[str]] = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     app_provider, app_spans = _provider()
     client_provider, client_spans = _provider()
     Context.application_context.set_tracer_provider(OpenTelemetryProvider.create(app_provider))

@@ -5,7 +5,9 @@ This is how to test your own SDK's tracing. Run: ``python samples/in_memory_expo
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import Optional
 
 from local_server import DemoServer
 from opentelemetry.sdk.trace import TracerProvider
@@ -18,7 +20,8 @@ from azure_core_tracing import ClientOptions
 from azure_core_tracing_opentelemetry import OpenTelemetryProvider
 
 
-def main() -> int:
+def main(argv: Optional[list[str]] = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))

@@ -7,8 +7,10 @@ Run it alone with ``python samples/local_server.py`` to point your own code at i
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import sys
 import threading
 import uuid
 from dataclasses import dataclass
@@ -106,8 +108,14 @@ class DemoServer:
         self.stop()
 
 
-if __name__ == "__main__":
+def main(argv: Optional[list[str]] = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     with DemoServer() as server:
-        print(f"Serving on {server.url} (Ctrl-C to stop)")
+        print(f"Serving on {server.url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,6 +9,7 @@ Run: ``python samples/service_client.py``
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any, Optional
@@ -75,7 +76,8 @@ class SampleServiceClient:
         self._pipeline.close()
 
 
-def main() -> int:
+def main(argv: Optional[list[str]] = None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     from local_server import DemoServer
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor

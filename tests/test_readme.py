@@ -1,4 +1,5 @@
-"""The README's set-up commands are the ones CI and newcomers run: keep them true."""
+"""The README is the front door: its set-up commands are the ones CI and newcomers run, and
+it stays short enough to read at once (reference material lives in docs/)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,8 @@ def test_readme_has_exactly_two_setup_commands_with_the_quickstart_as_main_job()
     commands = _readme_commands()
     assert len(commands) == 2, commands
     assert sum(c.endswith("python samples/quickstart.py") for c in commands) == 1
+
+
+def test_readme_is_a_front_door_under_300_lines() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) < 300, f"the README has {len(lines)} lines: reference belongs in docs/"

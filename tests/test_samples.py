@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from azure_core_tracing_opentelemetry.diagnostics import read_kvp_pool
 from tests.otlp_receiver import OtlpReceiver
 
@@ -41,6 +43,22 @@ def test_every_sample_is_covered_here() -> None:
         "vm_provisioning.py",
         "w3c_test_service.py",  # a server: driven by tests/test_w3c_test_service.py
     ]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "samples").glob("*.py")))
+def test_every_sample_answers_help_with_what_it_does_and_does_nothing_else(name: str) -> None:
+    result = subprocess.run(
+        [sys.executable, f"samples/{name}", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,  # a sample that starts serving instead never ends: this fails it
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: {name} [-h]"), result.stdout
+    assert result.stderr == ""
+    assert "Serving on" not in result.stdout and "ready on" not in result.stdout
 
 
 def test_quickstart_prints_the_span_tree_and_the_traceparents_received() -> None:
