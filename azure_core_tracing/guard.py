@@ -11,7 +11,7 @@ plain values before anything else looks at it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import datetime
 from itertools import islice
 from types import TracebackType
@@ -119,6 +119,10 @@ class GuardedSpan(Span):
             report_tracing_failure(self._owner, "set_status", error)
 
     def propagate_to_http_headers(self, headers: MutableMapping[str, str]) -> None:
+        """Add the provider's propagation headers to ``headers`` (see ``propagate_into``)."""
+        self.propagate_into(headers)
+
+    def propagate_into(self, headers: MutableMapping[str, str]) -> list[tuple[str, Optional[str]]]:
         """Add the provider's propagation headers to ``headers``, keeping only what may be sent.
 
         Only propagation headers are written (``PropagationHeaders``: an allow-list), each a
@@ -129,7 +133,10 @@ class GuardedSpan(Span):
         ``traceparent`` is removed). The trace context headers (``PROPAGATION_HEADERS``) always
         fit; of the others (``uberctx-*``, ``ot-baggage-*``, the application's names) at most
         ``MAX_PROPAGATED_HEADERS``. Anything else is dropped and reported, by name, never by
-        value. A plain ``dict`` is matched by name in any case, as other mappings match."""
+        value. A plain ``dict`` is matched by name in any case, as other mappings match.
+
+        Returns what changed, in order: each header name written or removed and the value it
+        had before (None: it had none), so a caller can put ``headers`` back as they were."""
         check_headers_mapping(headers)
         carrier: dict[str, str] = {}
         try:
@@ -137,11 +144,50 @@ class GuardedSpan(Span):
             entries = list(islice(carrier.items(), MAX_PROPAGATION_CARRIER + 1))
         except Exception as error:
             report_tracing_failure(self._owner, "propagate_to_http_headers", error)
-            return
+            return []
         if len(entries) > MAX_PROPAGATION_CARRIER:
             self._dropped(f"it wrote more than {MAX_PROPAGATION_CARRIER} headers; the rest")
             del entries[MAX_PROPAGATION_CARRIER:]
-        allows = self._propagation.allows
+        admitted = self._admitted(entries)
+        return self._write(headers, admitted) if admitted else []
+
+    def _write(
+        self, headers: MutableMapping[str, str], admitted: list[tuple[str, str, str]]
+    ) -> list[tuple[str, Optional[str]]]:
+        # A plain dict matches names as written: index it by lower-case name.
+        existing = {str(n).lower(): n for n in headers} if type(headers) is dict else None
+        changes: list[tuple[str, Optional[str]]] = []
+        seen: set[str] = set()
+        extra = 0
+        for lowered, name, value in admitted:
+            if lowered in seen:
+                self._dropped(f"it wrote the {name!r} header twice; the second")
+                continue
+            seen.add(lowered)
+            if lowered in REPLACED_BY_PROPAGATION:  # the try's own: replaces a forwarded one
+                _take_out(headers, existing, lowered, changes)
+            elif lowered in existing if existing is not None else name in headers:
+                self._dropped(f"it wrote the {name!r} header, which the request already has; ours")
+                continue
+            elif lowered not in PROPAGATION_HEADERS:
+                if extra == MAX_PROPAGATED_HEADERS:
+                    self._dropped(
+                        f"it wrote more than {MAX_PROPAGATED_HEADERS} propagation headers "
+                        f"besides the trace context; the {name!r} header"
+                    )
+                    continue
+                extra += 1
+            changes.append((name, None))
+            headers[name] = value
+        if TRACEPARENT in seen and TRACESTATE not in seen:
+            # A tracestate belongs to the traceparent it came with: a forwarded one goes.
+            _take_out(headers, existing, TRACESTATE, changes)
+        return changes
+
+    def _admitted(self, entries: Sequence[tuple[object, object]]) -> list[tuple[str, str, str]]:
+        """The carrier's entries that may be written, as (lower-case name, name, value): plain
+        text of allowed names, the trace context headers first. The rest is reported."""
+        names, prefixes = self._propagation.names, self._propagation.prefixes
         trace_context: list[tuple[str, str, str]] = []  # (lower-case name, name, value)
         others: list[tuple[str, str, str]] = []
         for raw_name, raw_value in entries:
@@ -155,7 +201,7 @@ class GuardedSpan(Span):
                 continue
             name, value = header
             lowered = name.lower()
-            if not allows(lowered):
+            if lowered not in names and not lowered.startswith(prefixes):
                 self._dropped(
                     f"it wrote the {name[:64]!r} header, which is not a propagation header "
                     "(TelemetryOptions.propagation_headers names more), so that header"
@@ -164,47 +210,7 @@ class GuardedSpan(Span):
                 trace_context.append((lowered, name, value))
             else:
                 others.append((lowered, name, value))
-        if trace_context or others:
-            self._write(headers, trace_context, others)
-
-    def _write(
-        self,
-        headers: MutableMapping[str, str],
-        trace_context: list[tuple[str, str, str]],
-        others: list[tuple[str, str, str]],
-    ) -> None:
-        # A plain dict matches names as written: index it by lower-case name.
-        existing = {str(n).lower(): n for n in headers} if type(headers) is dict else None
-        seen: set[str] = set()
-        extra = 0
-        for lowered, name, value in trace_context + others:
-            if lowered in seen:
-                self._dropped(f"it wrote the {name!r} header twice; the second")
-                continue
-            seen.add(lowered)
-            present = lowered in existing if existing is not None else name in headers
-            if present and lowered not in REPLACED_BY_PROPAGATION:
-                self._dropped(f"it wrote the {name!r} header, which the request already has; ours")
-                continue
-            if lowered not in PROPAGATION_HEADERS:
-                if extra == MAX_PROPAGATED_HEADERS:
-                    self._dropped(
-                        f"it wrote more than {MAX_PROPAGATED_HEADERS} propagation headers "
-                        f"besides the trace context; the {name!r} header"
-                    )
-                    continue
-                extra += 1
-            if existing is not None and present and existing[lowered] != name:
-                del headers[existing[lowered]]
-            headers[name] = value
-        if TRACEPARENT in seen and TRACESTATE not in seen:
-            # A tracestate belongs to the traceparent it came with: a forwarded one goes.
-            if existing is not None:
-                stale = existing.get(TRACESTATE)
-                if stale is not None:
-                    del headers[stale]
-            elif TRACESTATE in headers:
-                del headers[TRACESTATE]
+        return trace_context + others
 
     def _dropped(self, problem: str) -> None:
         report_tracing_failure(
@@ -224,6 +230,21 @@ class GuardedSpan(Span):
 
     def activate(self, *, suppress_http_instrumentation: bool = False) -> ContextManager[None]:
         return _GuardedActivation(self.inner, self._owner, suppress_http_instrumentation)
+
+
+def _take_out(
+    headers: MutableMapping[str, str],
+    existing: Optional[dict[str, str]],
+    lowered: str,
+    changes: list[tuple[str, Optional[str]]],
+) -> None:
+    """Take the header ``lowered`` out of ``headers`` (in any case, from a plain dict, whose
+    names ``existing`` indexes), noting its value in ``changes``."""
+    name = lowered if existing is None else existing.get(lowered)
+    previous = None if name is None else headers.get(name)
+    if name is not None and previous is not None:
+        changes.append((name, previous))
+        del headers[name]
 
 
 def _plain_header(name: object, value: object) -> Optional[tuple[str, str]]:

@@ -60,19 +60,23 @@ class PropagationHeaders:
     """The header names propagation may write: the built-in ones and ``extra`` (checked
     as ``check_propagation_headers`` checks them), compared case-insensitively."""
 
-    __slots__ = ("_names", "_prefixes")
+    __slots__ = ("names", "prefixes")
 
     def __init__(self, extra: Iterable[str] = ()) -> None:
         entries = check_propagation_headers(extra, "extra")
-        self._names = PROPAGATION_HEADERS | {e.lower() for e in entries if not e.endswith("*")}
-        self._prefixes = PROPAGATION_HEADER_PREFIXES + tuple(
+        self.names: frozenset[str] = PROPAGATION_HEADERS | {
+            e.lower() for e in entries if not e.endswith("*")
+        }
+        """The lower-case names allowed."""
+        self.prefixes: tuple[str, ...] = PROPAGATION_HEADER_PREFIXES + tuple(
             sorted(e[:-1].lower() for e in entries if e.endswith("*"))
         )
+        """The lower-case prefixes allowed."""
 
     def allows(self, name: str) -> bool:
         """Whether propagation may write the header ``name`` (any case; a ``str``)."""
         lowered = name.lower()
-        return lowered in self._names or lowered.startswith(self._prefixes)
+        return lowered in self.names or lowered.startswith(self.prefixes)
 
 
 DEFAULT_PROPAGATION_HEADERS = PropagationHeaders()

@@ -7,14 +7,14 @@ across ``await``. Attribute names come from ``conventions`` (one table for both 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
-from typing import NamedTuple, Optional
+from typing import Optional
 from urllib.parse import urlsplit
 
 from azure_core_tracing.call_options import call_options
 from azure_core_tracing.checks import is_unicode, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
+from azure_core_tracing.guard import GuardedSpan
 from azure_core_tracing.headers import CLIENT_REQUEST_ID, SERVICE_REQUEST_ID, USER_AGENT
 from azure_core_tracing.http.conventions import Convention
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
@@ -71,12 +71,14 @@ class RequestActivityPolicy(PipelinePolicy):
     def start(self, request: Request, context: Context) -> Optional[ContextAndSpan]:
         """The try's span, its trace context already in ``request``; None when untraced."""
         attempt = self._begin(request, context)
-        return None if attempt is None else attempt.scope
+        return None if attempt is None else attempt[0]
 
-    def _begin(self, request: Request, context: Context) -> Optional[_Try]:
-        """``start``, remembering what propagation wrote: ``_end`` takes it out again once the
-        try is sent, so a request a policy sends again gets fresh trace headers, never a
-        stale copy of the last try's."""
+    def _begin(
+        self, request: Request, context: Context
+    ) -> Optional[tuple[ContextAndSpan, list[tuple[str, Optional[str]]]]]:
+        """``start``, and what propagation changed in the request's headers: the link puts
+        them back once the try is sent, so a request a policy sends again gets fresh trace
+        headers, never a stale copy of the last try's."""
         factory = TracingContextFactory.from_context(context) or self._factory
         if not factory.is_tracing_enabled:
             return None
@@ -88,9 +90,11 @@ class RequestActivityPolicy(PipelinePolicy):
         )
         if scope.span is NOOP_SPAN:
             return None
-        written = _Written(request.headers)
-        scope.span.propagate_to_http_headers(written)
-        return _Try(scope, written)
+        span = scope.span
+        if isinstance(span, GuardedSpan):  # what the factory makes: it says what it changed
+            return scope, span.propagate_into(request.headers)
+        span.propagate_to_http_headers(request.headers)  # a span from elsewhere: not undone
+        return scope, []
 
     def finish(self, scope: ContextAndSpan, response: RawResponse) -> None:
         """Record the response on the try's span: status code, service request id, and ERROR
@@ -171,51 +175,17 @@ def _server_text(value: object) -> Optional[str]:
     return text if is_unicode(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-class _Written(MutableMapping[str, str]):
-    """The request's headers as propagation writes them: what each write or removal replaced
-    is kept, so ``undo`` can put the headers back as they were."""
-
-    __slots__ = ("_headers", "_replaced")
-
-    def __init__(self, headers: MutableMapping[str, str]) -> None:
-        self._headers = headers
-        self._replaced: list[tuple[str, Optional[str]]] = []
-
-    def __setitem__(self, name: str, value: str) -> None:
-        self._replaced.append((name, self._headers.get(name)))
-        self._headers[name] = value
-
-    def __getitem__(self, name: str) -> str:
-        return self._headers[name]
-
-    def __delitem__(self, name: str) -> None:
-        self._replaced.append((name, self._headers[name]))
-        del self._headers[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._headers
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._headers)
-
-    def __len__(self) -> int:
-        return len(self._headers)
-
-    def undo(self) -> None:
-        headers = self._headers
-        for name, previous in reversed(self._replaced):
-            if previous is None:
-                headers.pop(name, None)
-            else:
-                headers[name] = previous
-        self._replaced.clear()
-
-
-class _Try(NamedTuple):
-    """A traced try: its span and what its propagation wrote into the request."""
-
-    scope: ContextAndSpan
-    written: _Written
+def _put_back(request: Request, changes: list[tuple[str, Optional[str]]]) -> None:
+    """Undo ``changes`` (from ``GuardedSpan.propagate_into``) to the request's headers."""
+    headers = request.headers
+    for name, previous in reversed(changes):
+        if previous is not None:
+            headers[name] = previous
+        else:
+            try:  # noqa: SIM105 - contextlib.suppress costs three calls on every try
+                del headers[name]
+            except KeyError:  # a later policy took it out already
+                pass
 
 
 class _ActivityLink(NextPolicy):
@@ -228,7 +198,7 @@ class _ActivityLink(NextPolicy):
         attempt = self._policy._begin(request, context)
         if attempt is None:
             return self._next.send(request, context)
-        scope = attempt.scope
+        scope, changes = attempt
         try:
             with scope:
                 try:
@@ -238,7 +208,7 @@ class _ActivityLink(NextPolicy):
                     raise
                 self._policy.finish(scope, response)
         finally:
-            attempt.written.undo()
+            _put_back(request, changes)
         return response
 
 
@@ -252,7 +222,7 @@ class _AsyncActivityLink(AsyncNextPolicy):
         attempt = self._policy._begin(request, context)
         if attempt is None:
             return await self._next.send(request, context)
-        scope = attempt.scope
+        scope, changes = attempt
         try:
             with scope:  # an activation is a context variable: it holds across the await
                 try:
@@ -262,5 +232,5 @@ class _AsyncActivityLink(AsyncNextPolicy):
                     raise
                 self._policy.finish(scope, response)
         finally:
-            attempt.written.undo()
+            _put_back(request, changes)
         return response

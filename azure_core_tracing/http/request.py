@@ -129,7 +129,8 @@ class Request:
 
     def rewind_body(self) -> None:
         """Seek a stream body back to where it started; other bodies need nothing."""
-        rewind(self._body, self._body_start)
+        if self._body_start >= 0:  # a stream that can be rewound
+            rewind(self._body, self._body_start)
 
     def __repr__(self) -> str:
         return f"<Request {self._method}>"
