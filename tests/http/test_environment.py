@@ -23,6 +23,7 @@ import pytest
 import requests
 import requests.adapters
 import requests.exceptions
+import requests.sessions
 import requests.utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,7 +34,6 @@ from azure_core_tracing.http import (
     Request,
     RequestsTransport,
     TransportError,
-    environ_rules,
     environment,
 )
 from tests.http.transports import KINDS, Transport, failure_types
@@ -357,8 +357,7 @@ def test_the_environment_is_read_exactly_as_requests_reads_it(
                 found = environment.settings_for(url)
                 proxies = requests.utils.get_environ_proxies(url)
                 assert found.proxies == proxies
-                # The rules read from a copy agree, so the answer is kept.
-                assert environ_rules.environ_proxies(url, dict(os.environ)) == proxies
+                assert environment.settings_for(url) is found  # kept, not asked again
                 chosen = requests.utils.select_proxy(url, proxies)
                 assert found.proxy == (chosen or None)
                 for verify in (True, None, False, "/own/bundle.pem"):
@@ -401,26 +400,24 @@ def test_many_threads_see_the_environment_they_read_once_it_settles(
     assert environment.settings_for(url).proxy is None  # NO_PROXY=10.0.0.0/8 at the end
 
 
-def _reads(name: str) -> Callable[[types.FrameType], bool]:
-    """Whether a frame is ``os.environ[name]`` being read."""
-    code = type(os.environ).__getitem__.__code__
-    return lambda frame: frame.f_code is code and frame.f_locals.get("key") == name
-
-
 def _calls(function: Callable[..., Any]) -> Callable[[types.FrameType], bool]:
     """Whether a frame is a call of ``function``."""
     return lambda frame: frame.f_code is function.__code__
 
 
 def _changed_while_read(
-    send: Callable[[], Any], name: str, value: str, where: Callable[[types.FrameType], bool]
+    send: Callable[[], Any],
+    name: str,
+    value: str,
+    where: Callable[[types.FrameType], bool],
 ) -> None:
     """Run ``send`` in a thread; if it enters a frame ``where`` accepts (a read of the
     environment), hold it there while another thread sets ``name`` to ``value``, and again as
-    it leaves, while the old value is put back: a brief change, at the worst moment. A trace
-    function holds the thread, so the interleaving repeats on every run."""
+    it leaves, while the old value is put back (or the variable removed, if it was unset): a
+    brief change, at the worst moment. A trace function holds the thread, so the interleaving
+    repeats on every run."""
     entered, changed, read, restored = (threading.Event() for _ in range(4))
-    old = os.environ[name]
+    old = os.environ.get(name)
 
     def on_return(frame: types.FrameType, event: str, arg: Any) -> Any:
         if event == "return":
@@ -447,14 +444,17 @@ def _changed_while_read(
     worker.start()
     while worker.is_alive() and not entered.wait(0.01):
         pass
-    if entered.is_set():
-        os.environ[name] = value
-        changed.set()
-        assert read.wait(10)
+    assert entered.is_set(), "the environment was not read"
+    os.environ[name] = value
+    changed.set()
+    assert read.wait(10)
+    if old is None:
+        del os.environ[name]
+    else:
         os.environ[name] = old
-        restored.set()
+    restored.set()
     worker.join(10)
-    assert os.environ[name] == old
+    assert os.environ.get(name) == old
 
 
 def test_a_ca_bundle_variable_changed_by_another_thread_mid_call_is_not_kept(
@@ -463,6 +463,8 @@ def test_a_ca_bundle_variable_changed_by_another_thread_mid_call_is_not_kept(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    """Changed and put back while requests reads the environment: the passing value serves
+    that call only, and the next one trusts the bundle the environment names."""
     cert, key = self_signed_certificate(tmp_path)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     transport = make_transport()
@@ -473,9 +475,34 @@ def test_a_ca_bundle_variable_changed_by_another_thread_mid_call_is_not_kept(
             lambda: transport.send(Request("GET", url)),
             "REQUESTS_CA_BUNDLE",
             missing,
-            _reads("REQUESTS_CA_BUNDLE"),
+            _calls(requests.Session.merge_environment_settings),
         )
         assert transport.send(Request("GET", url)).body == b"secure"
+
+
+def test_no_proxy_set_and_removed_by_another_thread_mid_call_is_not_kept(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A variable that appears and goes again while requests reads the proxies (another
+    thread's brief NO_PROXY; requests' own ``set_environ`` for a session whose proxies hold
+    ``no_proxy``) leaves the environment as it was: the next call uses the proxy it names."""
+    url = server.script("/x", Reply(200))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url(""))
+    transport = make_transport()
+    _changed_while_read(
+        lambda: transport.send(Request("GET", url)),
+        "NO_PROXY",
+        "127.0.0.1",
+        _calls(requests.utils.get_environ_proxies),
+    )
+    assert requests.utils.get_environ_proxies(url) == {"http": proxy.url("")}
+    before = len(proxy.received)
+    transport.send(Request("GET", url))
+    assert len(proxy.received) == before + 1
 
 
 def test_a_home_changed_by_another_thread_mid_call_is_not_kept(
