@@ -255,7 +255,10 @@ def _count(event: str, args: tuple[Any, ...]) -> None:
 def _add_hook() -> None:
     global _hook_tried  # noqa: PLW0603 - tried once per process
     _hook_tried = True
-    sys.addaudithook(_count)  # a hook already there may refuse it, silently
+    try:
+        sys.addaudithook(_count)  # a hook already there may refuse it, silently or not
+    except Exception:  # refused: nothing is kept
+        return
     sys.audit(_HOOKED_EVENT)  # seen by _count only if it was added
 
 

@@ -910,11 +910,8 @@ def test_a_proxy_route_never_shows_its_credentials() -> None:
     assert "s3cret" not in repr(route)
 
 
-def test_requests_is_asked_once_per_origin_while_the_environment_is_unchanged(
-    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The answers of requests' own functions are kept, so the environment is not scanned on
-    every call; any change to it, even of a variable requests does not read, asks again."""
+def _counting_requests_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URLs requests' ``get_environ_proxies`` is asked about from now on."""
     asked: list[str] = []
     ask = requests.sessions.get_environ_proxies
 
@@ -923,6 +920,15 @@ def test_requests_is_asked_once_per_origin_while_the_environment_is_unchanged(
         return ask(url, no_proxy=no_proxy)
 
     monkeypatch.setattr(requests.sessions, "get_environ_proxies", counted)
+    return asked
+
+
+def test_requests_is_asked_once_per_origin_while_the_environment_is_unchanged(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers of requests' own functions are kept, so the environment is not scanned on
+    every call; any change to it, even of a variable requests does not read, asks again."""
+    asked = _counting_requests_reads(monkeypatch)
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
     for _ in range(3):
         assert environment.settings_for("http://a.example/x").proxy == "http://proxy.example:3128"
@@ -932,6 +938,29 @@ def test_requests_is_asked_once_per_origin_while_the_environment_is_unchanged(
     monkeypatch.setenv("NO_PROXY", "a.example")
     assert environment.settings_for("http://a.example/z").proxy is None
     assert asked[2:] == ["http://a.example/z"]
+
+
+@pytest.mark.parametrize("refusal", [RuntimeError, PermissionError])
+def test_where_the_audit_hook_is_refused_requests_is_asked_every_time(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch, refusal: type[Exception]
+) -> None:
+    """Without the hook a change made and undone mid-call could not be told apart, so no
+    answer is kept; a hook that refuses ours (silently, or raising) fails no request."""
+
+    def refuse(hook: Callable[[str, tuple[Any, ...]], None]) -> None:
+        if refusal is PermissionError:
+            raise refusal("no audit hooks here")
+
+    monkeypatch.setattr(sys, "addaudithook", refuse)
+    monkeypatch.setattr(sys, "audit", lambda event, *args: None)  # so no hook sees the probe
+    monkeypatch.setattr(environment, "_hook_tried", False)
+    monkeypatch.setattr(environment, "_hooked", False)
+    monkeypatch.setattr(environment, "_kept", None)
+    asked = _counting_requests_reads(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    for _ in range(3):
+        assert environment.settings_for("http://a.example/x").proxy == "http://proxy.example:3128"
+    assert asked == ["http://a.example/x"] * 3
 
 
 def _certificate(directory: Path, subject: str, san: Optional[str]) -> tuple[Path, Path]:
