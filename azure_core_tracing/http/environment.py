@@ -150,13 +150,16 @@ def netrc_credentials(url: str) -> Optional[tuple[str, str]]:
     """The login and password the netrc file holds for ``url``'s host, as requests'
     ``get_netrc_auth`` finds them (``NETRC``, else ``~/.netrc``, else ``~/_netrc``); None if
     there are none."""
+    # Asked without the user info: before 2.32.4, requests took the authority up to its first
+    # ":" for the host, so "http://bank:@elsewhere/" found the bank's (CVE-2024-47081).
+    url = without_user_info(url) if "@" in url else url
     kept = _current()
     if kept is None:
         return requests.utils.get_netrc_auth(url)
     version = _first_file(kept.netrc_paths)
     if version is None:
         return None  # no file where requests looks: it finds none either
-    key = (version.stamp, _netloc(url))  # the URL as given, as requests looks it up
+    key = (version.stamp, _netloc(url))  # all of the URL that get_netrc_auth reads
     try:
         return kept.netrc[key]
     except KeyError:

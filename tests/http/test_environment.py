@@ -271,6 +271,21 @@ def test_url_credentials_are_sent_decoded_and_netrc_comes_first(
     assert _last(server).headers["authorization"] == _basic("n", "m")
 
 
+def test_netrc_credentials_are_found_for_the_host_never_for_the_user_info(
+    server: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+) -> None:
+    """``http://127.0.0.1:@localhost/`` goes to localhost: the netrc entry for 127.0.0.1 must
+    not go with it, whichever requests is installed (before 2.32.4 its own lookup read the
+    host from the user info). The URL's own credentials are sent instead."""
+    url = server.script("/x", Reply(200))
+    port = url.split(":")[2].split("/")[0]
+    (clean_environment / ".netrc").write_text("machine 127.0.0.1 login alice password s3cret\n")
+    make_transport().send(Request("GET", f"http://127.0.0.1:@localhost:{port}/x"))
+    assert _last(server).headers["authorization"] == _basic("127.0.0.1", "")
+
+
 def test_settings_made_on_the_sync_transports_session_are_honoured(
     server: LocalServer,
     proxy: LocalServer,
