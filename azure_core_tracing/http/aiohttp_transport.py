@@ -16,8 +16,6 @@ from typing import IO, TYPE_CHECKING, Any, Optional, Union
 
 import requests.utils
 import urllib3.response
-import urllib3.util
-from requests.structures import CaseInsensitiveDict
 
 from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context
@@ -63,10 +61,11 @@ class AioHttpTransport(AsyncHttpTransport):
     no secret of the URL, whose cause is a redacted copy. The session it makes reads the
     environment as ``requests`` does, not as aiohttp's ``trust_env`` would: the same proxy
     (``NO_PROXY`` CIDRs included), reached and refused as requests' ``HTTPAdapter`` does (a
-    SOCKS proxy is refused), the same CA bundle (``REQUESTS_CA_BUNDLE``, else certifi's) in a
-    TLS context made as urllib3 makes it, the same netrc and URL credentials, none of which
-    replaces a request's own ``Authorization`` header. A session you pass is used as it is
-    configured. A transport belongs to the event loop it first sends in: use one per loop.
+    SOCKS proxy is refused), the same CA bundle (``REQUESTS_CA_BUNDLE``, else certifi's)
+    checked as urllib3 checks it (TLS 1.2 at least, no common-name match), the same netrc and
+    URL credentials, none of which replaces a request's own ``Authorization`` header. A session
+    you pass is used as it is configured. A transport belongs to the event loop it first sends
+    in: use one per loop.
     """
 
     def __init__(
@@ -133,9 +132,9 @@ class AioHttpTransport(AsyncHttpTransport):
                 # requests adds no Content-Type; a signed request must get none either.
                 skip_auto_headers=() if CONTENT_TYPE in request.headers else _NO_CONTENT_TYPE,
             )
-            received = _latin1_headers(response.raw_headers)
+            received, coding = _latin1_headers(response.raw_headers)
             reason = _latin1(response.reason or "")
-            decoder = _decoder(received.get("content-encoding"))
+            decoder = _decoder(coding)
             if request.stream:
                 chunks = _decoded(decoder, response.content.iter_chunked(STREAM_CHUNK_SIZE))
                 return RawResponse(
@@ -231,7 +230,7 @@ def _tls_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
         return trust
     context = _TLS_CONTEXTS.get(version.stamp)
     if context is None:
-        context = _urllib3_context(cafile=path)
+        context = _trusting(cafile=path)
         if version.settled:  # else made again on each call until it is
             if len(_TLS_CONTEXTS) >= 8:
                 _TLS_CONTEXTS.clear()
@@ -239,16 +238,18 @@ def _tls_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
     return context
 
 
-def _urllib3_context(cafile: Optional[str] = None, capath: Optional[str] = None) -> ssl.SSLContext:
-    """urllib3's context, as requests' connections use: TLS 1.2 at least, a host name matched
+def _trusting(cafile: Optional[str] = None, capath: Optional[str] = None) -> ssl.SSLContext:
+    """The standard library's client context trusting ``cafile`` or ``capath``, with the two
+    checks urllib3 2 adds for requests' connections: TLS 1.2 at least, and a host name matched
     only against the subjectAltName, never the subject's common name."""
-    context = urllib3.util.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
     try:
-        context.load_verify_locations(cafile=cafile, capath=capath)
+        context = ssl.create_default_context(cafile=cafile, capath=capath)
     except ssl.SSLError:
         raise
     except OSError as error:  # as urllib3: a bundle that cannot be read fails the TLS set-up
         raise ssl.SSLError(error.errno, error.strerror) from error
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.hostname_checks_common_name = False
     return context
 
 
@@ -257,7 +258,8 @@ class _DirectoryTrust(ssl.SSLContext):
     context: one per path, as urllib3 pools by path. OpenSSL keeps a certificate it has read
     from the directory, so each new connection is given a context of its own, made as it
     opens: it reads the directory as it is then, as urllib3's connections do, and a pooled
-    connection keeps the trust it was opened with, as there."""
+    connection keeps the trust it was opened with, as there. Neither aiohttp nor ``ssl``
+    offers this (one context pooled, each connection's trust read afresh): hence a subclass."""
 
     path: str
 
@@ -274,7 +276,7 @@ class _DirectoryTrust(ssl.SSLContext):
         server_hostname: Optional[Union[str, bytes]] = None,
         session: Optional[ssl.SSLSession] = None,
     ) -> ssl.SSLObject:
-        context = _urllib3_context(capath=self.path)
+        context = _trusting(capath=self.path)
         return context.wrap_bio(incoming, outgoing, server_side, server_hostname, session)
 
 
@@ -304,18 +306,23 @@ def _latin1(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
-def _latin1_headers(raw: Any) -> CaseInsensitiveDict[str]:
-    """Response headers decoded as Latin-1, repeated names joined with ", ", as requests
-    (http.client) reads them."""
-    joined: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+def _latin1_headers(raw: Any) -> tuple[dict[str, str], Optional[str]]:
+    """Response headers decoded as Latin-1, repeated names (in any case) joined with ", ", as
+    requests (http.client) reads them, each under the spelling it last came with; and the
+    Content-Encoding among them."""
+    joined: dict[str, tuple[str, str]] = {}  # by lower-case name
     for raw_name, raw_value in raw:
         name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        joined[name] = f"{joined[name]}, {value}" if name in joined else value
-    return joined
+        held = joined.get(name.lower())
+        joined[name.lower()] = (name, value if held is None else f"{held[1]}, {value}")
+    coding = joined.get("content-encoding")
+    return dict(joined.values()), None if coding is None else coding[1]
 
 
 def _decoder(coding: Optional[str]) -> Any:
-    """The decoder urllib3 would use for ``coding`` (None: returned as it is, as by requests)."""
+    """The decoder urllib3 would use for ``coding`` (None: returned as it is, as by requests).
+    urllib3's, not aiohttp's auto_decompress, which decodes one coding only (not a list such
+    as "deflate, gzip") and fails a br or zstd body where requests returns it as it is."""
     if not coding:
         return None
     coding = coding.strip().lower()

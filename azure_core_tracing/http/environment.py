@@ -1,31 +1,34 @@
 """What the process environment says about sending to a URL: its proxy, its CA bundle and its
-netrc credentials, found as ``requests`` finds them.
+netrc credentials, as ``requests`` decides them.
 
 ``requests`` reads them again for every request: two scans of ``os.environ`` and two
-``stat`` calls, a large share of a request's own cost. Here the answers are kept per origin
-and kept only while ``os.environ`` compares equal to the copy they were read from, so a
-change of the environment between two requests is seen exactly as ``requests`` sees it. An
-answer is kept only if ``requests``' own answer agrees with the one read from the copy: one
-computed while another thread changed ``os.environ`` (and put it back) is used once, not kept.
-Where ``requests`` asks the system's proxy settings rather than the environment (macOS,
-Windows), or ``os.environ`` is not a plain mapping of text, nothing is kept and ``requests``
-is asked every time.
+``stat`` calls, a large share of a request's own cost. Here requests' own functions decide
+(``Session.merge_environment_settings``, ``utils.select_proxy``, ``utils.get_netrc_auth``),
+and their answers are kept per origin (and per netrc file version and authority) for as long
+as ``os.environ`` is as it was when they were computed: the same object, its dict equal to a
+copy taken then, and no change made through it since, as an audit hook counts them
+(``os.putenv``, ``os.unsetenv``). So a change between two requests is seen exactly as
+``requests`` sees it, and an answer computed while another thread changed the environment
+(even if it put it back) serves that call only. Where requests asks the system's proxy
+settings rather than the environment (macOS, Windows), where ``os.environ`` has been replaced
+by another mapping, or where the hook cannot be added, nothing is kept and requests is asked
+every time.
 """
 
 from __future__ import annotations
 
 import functools
-import netrc
 import operator
 import os
+import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, NamedTuple, Optional
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple, Optional, TypeVar
 
+import requests
 import requests.auth
 import requests.exceptions
 import requests.utils
@@ -33,10 +36,12 @@ import urllib3.exceptions
 import urllib3.util
 
 from azure_core_tracing.headers import AUTHORIZATION
-from azure_core_tracing.http import environ_rules
 from azure_core_tracing.http.urls import authority_bounds
 
-_MAX_ORIGINS = 512
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+_MAX_ANSWERS = 512  # of each kind, for one state of the environment
 
 # Keeping answers is only sound where requests decides from os.environ alone.
 _KEEPS = getattr(requests.utils, "proxy_bypass", None) is getattr(
@@ -45,6 +50,8 @@ _KEEPS = getattr(requests.utils, "proxy_bypass", None) is getattr(
     urllib.request, "getproxies_environment", False
 )
 _ENVIRON_TYPE = type(os.environ)
+_CHANGE_EVENTS = frozenset({"os.putenv", "os.unsetenv"})  # raised by every os.environ change
+_HOOKED_EVENT = "azure_core_tracing.http.environment.hooked"
 _PROXY_PORTS = {"http": 80, "https": 443}  # the schemes urllib3's ProxyManager speaks
 _prepend_scheme: Callable[[str, str], str] = requests.utils.prepend_scheme_if_needed
 # A file changed this recently may change again with its stat as it was: file system clocks
@@ -81,32 +88,33 @@ class FileVersion(NamedTuple):
     mode: int  # st_mode: a directory's stamp does not follow the files in it
 
 
-class _Known(NamedTuple):
-    environ: Optional[dict[Any, Any]]  # the copy compared on every call; None: nothing is kept
-    decoded: Mapping[str, str]  # the same, as os.environ shows it
-    ca_bundle: Optional[str]
-    netrc_paths: tuple[str, ...]
+class _Kept(NamedTuple):
+    """The answers kept for one state of the environment."""
+
+    environ: object  # os.environ then: mock.patch and monkeypatch replace it whole
+    data: dict[Any, Any]  # a copy of its dict, compared on every call
+    changes: int  # _changes before it was read: any change since ends it
+    netrc_paths: tuple[str, ...]  # where requests looks for a netrc file, in its order
     origins: dict[str, EnvironmentSettings]
-    netrc: list[tuple[object, Optional[netrc.netrc]]]  # [(stat stamp, parsed file)]
+    netrc: dict[tuple[object, str], Optional[tuple[str, str]]]  # by (file stamp, authority)
 
 
 _lock = threading.Lock()
-_known: list[_Known] = []  # the one current _Known, replaced whole when the environment changes
+_kept: Optional[_Kept] = None
+_changes = 0  # changes made through os.environ, as the audit hook counts them
+_hooked = False  # whether the hook is in place (another hook may refuse it)
+_hook_tried = False
 
 
 def settings_for(url: str) -> EnvironmentSettings:
     """The environment's proxy settings for ``url``'s origin and its CA bundle."""
-    known = _current()
+    kept = _current()
     origin = _origin(url)
-    found = known.origins.get(origin)
+    found = None if kept is None else kept.origins.get(origin)
     if found is None:
-        sent = _as_sent(url)  # NO_PROXY is matched against the IDNA host requests sends to
-        proxies = requests.utils.get_environ_proxies(sent)  # os.environ as it is now
-        found = _settings(sent, proxies, known.ca_bundle)
-        if known.environ is not None and _agrees(sent, known.decoded, proxies):
-            if len(known.origins) >= _MAX_ORIGINS:
-                known.origins.clear()
-            known.origins[origin] = found
+        found = _settings(_as_sent(url))  # NO_PROXY is matched against the host as sent
+        if kept is not None:
+            _keep(kept, kept.origins, origin, found)
     return found
 
 
@@ -139,28 +147,27 @@ def proxy_route(proxy: str) -> ProxyRoute:
 
 
 def netrc_credentials(url: str) -> Optional[tuple[str, str]]:
-    """The login and password the netrc file holds for ``url``'s host, as ``requests`` finds
-    them (``NETRC``, else ``~/.netrc``, else ``~/_netrc``); None if there are none."""
-    known = _current()
-    path, version = _netrc_file(known.netrc_paths)
-    if path is None or version is None:
-        return None
-    held = known.netrc[0] if known.netrc else None
-    if held is not None and held[0] == version.stamp:
-        parsed = held[1]
-    else:
-        try:
-            parsed = netrc.netrc(path)
-        except (netrc.NetrcParseError, OSError):
-            parsed = None  # requests skips a file it cannot read or parse
-        known.netrc[:] = [(version.stamp, parsed)] if version.settled else []
-    host = _hostname(url)  # as requests looks it up: the URL as given, not as prepared
-    if parsed is None or host is None:
-        return None
-    entry = parsed.authenticators(host)
-    if entry and any(entry):
-        return (entry[0] or entry[1] or "", entry[2] or "")
-    return None
+    """The login and password the netrc file holds for ``url``'s host, as requests'
+    ``get_netrc_auth`` finds them (``NETRC``, else ``~/.netrc``, else ``~/_netrc``); None if
+    there are none."""
+    # Asked without the user info: before 2.32.4, requests took the authority up to its first
+    # ":" for the host, so "http://bank:@elsewhere/" found the bank's (CVE-2024-47081).
+    url = without_user_info(url) if "@" in url else url
+    kept = _current()
+    if kept is None:
+        return requests.utils.get_netrc_auth(url)
+    version = _first_file(kept.netrc_paths)
+    if version is None:
+        return None  # no file where requests looks: it finds none either
+    key = (version.stamp, _netloc(url))  # all of the URL that get_netrc_auth reads
+    try:
+        return kept.netrc[key]
+    except KeyError:
+        pass
+    found = requests.utils.get_netrc_auth(url)
+    if version.settled:  # else the file may change again within the same stamp
+        _keep(kept, kept.netrc, key, found)
+    return found
 
 
 def user_info_credentials(url: str) -> Optional[tuple[str, str]]:
@@ -194,77 +201,101 @@ def basic_authorization(user: str, password: str) -> str:
     return value
 
 
-def _current() -> _Known:
+def _current() -> Optional[_Kept]:
+    """The answers kept for ``os.environ`` as it is; None where none can be kept."""
     environ = os.environ  # looked up afresh: mock.patch and monkeypatch replace it whole
-    data = _data(environ)
-    known = _known[0] if _known else None
-    if known is not None and data is not None and known.environ == data:
-        return known
-    if data is None:  # nothing is kept: os.environ as it is, every time
-        return _known_from(None, environ)
-    with _lock:
-        known = _known[0] if _known else None
-        if known is None or known.environ != data:
-            copy = dict(data)
-            decoded = _decoded(environ, copy)
-            known = _known_from(None, environ) if decoded is None else _known_from(copy, decoded)
-            _known[:] = [known]
-        return known
-
-
-def _data(environ: Mapping[str, str]) -> Optional[dict[Any, Any]]:
-    """The dict behind ``environ``, compared on every call; None where nothing can be kept."""
-    if not _KEEPS:
+    kept = _kept
+    if kept is not None and _holds(kept, environ):
+        return kept
+    if not _KEEPS or type(environ) is not _ENVIRON_TYPE:
         return None
-    # os.environ's encoded mapping: compared, not decoded, so a check costs a dict comparison.
-    data = getattr(environ, "_data", None) if type(environ) is _ENVIRON_TYPE else environ
-    return data if type(data) is dict else None
+    return _renewed(environ)
 
 
-def _decoded(environ: Any, copy: dict[Any, Any]) -> Optional[dict[str, str]]:
-    """``copy`` of ``environ``'s dict as ``environ`` shows it; None if that is not all text."""
-    if type(environ) is _ENVIRON_TYPE:
-        decode_key, decode_value = environ.decodekey, environ.decodevalue
-        copy = {decode_key(key): decode_value(value) for key, value in copy.items()}
-    if all(type(key) is str and type(value) is str for key, value in copy.items()):
-        return copy
-    return None
-
-
-def _known_from(copy: Optional[dict[Any, Any]], decoded: Mapping[str, str]) -> _Known:
-    return _Known(
-        copy,
-        decoded,
-        environ_rules.ca_bundle(decoded),
-        environ_rules.netrc_locations(decoded),
-        {},
-        [],
+def _holds(kept: _Kept, environ: object) -> bool:
+    """Whether ``environ`` is still the environment ``kept`` was read from."""
+    return (
+        kept.changes == _changes
+        and kept.environ is environ
+        and getattr(environ, "_data", None) == kept.data
     )
 
 
-def _agrees(url: str, decoded: Mapping[str, str], proxies: dict[str, str]) -> bool:
-    """Whether requests' answer is the one the copy gives: if another thread changed
-    ``os.environ`` meanwhile (even and put it back), it may not be, and is not kept."""
+def _renewed(environ: object) -> Optional[_Kept]:
+    global _kept  # noqa: PLW0603 - the one state kept, replaced whole under the lock
+    with _lock:
+        kept = _kept
+        if kept is not None and _holds(kept, environ):
+            return kept  # another thread renewed it meanwhile
+        if not _hook_tried:
+            _add_hook()
+        changes = _changes  # read first: a change from here on ends what is read below
+        data = getattr(environ, "_data", None)
+        if not _hooked or type(data) is not dict:
+            return None
+        _kept = _Kept(environ, dict(data), changes, _netrc_locations(), {}, {})
+        return _kept
+
+
+def _keep(kept: _Kept, answers: dict[_K, _V], key: _K, value: _V) -> None:
+    """Keep ``value`` unless the environment changed while it was computed."""
+    if kept.changes == _changes:
+        if len(answers) >= _MAX_ANSWERS:
+            answers.clear()
+        answers[key] = value
+
+
+def _count(event: str, args: tuple[Any, ...]) -> None:
+    """An audit hook counting the changes made through ``os.environ``; kept to a set lookup,
+    as it sees every audit event of the process."""
+    global _changes, _hooked  # noqa: PLW0603 - the hook's only way to report
+    if event in _CHANGE_EVENTS:
+        _changes += 1
+    elif event == _HOOKED_EVENT:
+        _hooked = True
+
+
+def _add_hook() -> None:
+    global _hook_tried  # noqa: PLW0603 - tried once per process
+    _hook_tried = True
     try:
-        return environ_rules.environ_proxies(url, decoded) == proxies
-    except Exception:  # a URL or value requests read without failing: ask requests again
-        return False
+        sys.addaudithook(_count)  # a hook already there may refuse it, silently or not
+    except Exception:  # refused: nothing is kept
+        return
+    sys.audit(_HOOKED_EVENT)  # seen by _count only if it was added
 
 
-def _settings(url: str, proxies: dict[str, str], ca_bundle: Optional[str]) -> EnvironmentSettings:
+@functools.lru_cache(maxsize=1)
+def _defaults() -> requests.Session:
+    """A session as requests makes one: what it reads from the environment is all it adds."""
+    return requests.Session()
+
+
+def _settings(url: str) -> EnvironmentSettings:
+    """requests' own reading of the environment for ``url``, a default session's."""
+    merged = _defaults().merge_environment_settings(url, {}, None, True, None)
+    proxies = dict(merged["proxies"])
     proxy = requests.utils.select_proxy(url, proxies) if proxies else None
-    return EnvironmentSettings(proxies, proxy or None, ca_bundle)
+    verify = merged["verify"]
+    return EnvironmentSettings(proxies, proxy or None, verify if isinstance(verify, str) else None)
 
 
-def _netrc_file(paths: tuple[str, ...]) -> tuple[Optional[str], Optional[FileVersion]]:
-    """The first of ``paths`` that exists (requests' choice) and its version."""
+def _netrc_locations() -> tuple[str, ...]:
+    """Where requests' ``get_netrc_auth`` looks for the file, in its order."""
+    named = os.environ.get("NETRC")
+    names = (named,) if named is not None else [f"~/{f}" for f in requests.utils.NETRC_FILES]
+    return tuple(os.path.expanduser(name) for name in names)
+
+
+def _first_file(paths: tuple[str, ...]) -> Optional[FileVersion]:
+    """The version of the first of ``paths`` that exists: the file requests reads."""
     for path in paths:
         try:
             status = os.stat(path)
         except (OSError, ValueError):
             continue
-        return path, _version(path, status)
-    return None, None
+        return _version(path, status)
+    return None
 
 
 def _version(path: str, status: os.stat_result) -> FileVersion:
@@ -300,10 +331,3 @@ def _netloc(url: str) -> str:
 def _origin(url: str) -> str:
     """Scheme and host[:port]: all that requests' proxy choice depends on."""
     return f"{url.partition('://')[0].lower()}://{_netloc(url).rpartition('@')[2]}"
-
-
-def _hostname(url: str) -> Optional[str]:
-    try:
-        return urlsplit(url).hostname
-    except ValueError:
-        return None

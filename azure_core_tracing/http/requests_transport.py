@@ -133,10 +133,10 @@ class RequestsTransport(HttpTransport):
         session = self.session
         if session.auth or not session.trust_env:
             return None  # requests' own rules: the session's auth, or the URL's
+        # Both given here, netrc's first, as requests orders them: requests is then never left
+        # to look netrc up itself, which before 2.32.4 it did for the wrong host.
         found = environment.netrc_credentials(request.url)
-        if found is not None:
-            return found
-        return None if environment.user_info_credentials(request.url) else _KEEP_HEADERS
+        return found or environment.user_info_credentials(request.url) or _KEEP_HEADERS
 
 
 class _KeepHeaders(requests.auth.AuthBase):

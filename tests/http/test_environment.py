@@ -17,12 +17,13 @@ import types
 from collections import UserDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import pytest
 import requests
 import requests.adapters
 import requests.exceptions
+import requests.sessions
 import requests.utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,8 +33,8 @@ from azure_core_tracing import Context
 from azure_core_tracing.http import (
     Request,
     RequestsTransport,
+    TransportConnectionError,
     TransportError,
-    environ_rules,
     environment,
 )
 from tests.http.transports import KINDS, Transport, failure_types
@@ -270,6 +271,21 @@ def test_url_credentials_are_sent_decoded_and_netrc_comes_first(
     assert _last(server).headers["authorization"] == _basic("n", "m")
 
 
+def test_netrc_credentials_are_found_for_the_host_never_for_the_user_info(
+    server: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+) -> None:
+    """``http://127.0.0.1:@localhost/`` goes to localhost: the netrc entry for 127.0.0.1 must
+    not go with it, whichever requests is installed (before 2.32.4 its own lookup read the
+    host from the user info). The URL's own credentials are sent instead."""
+    url = server.script("/x", Reply(200))
+    port = url.split(":")[2].split("/")[0]
+    (clean_environment / ".netrc").write_text("machine 127.0.0.1 login alice password s3cret\n")
+    make_transport().send(Request("GET", f"http://127.0.0.1:@localhost:{port}/x"))
+    assert _last(server).headers["authorization"] == _basic("127.0.0.1", "")
+
+
 def test_settings_made_on_the_sync_transports_session_are_honoured(
     server: LocalServer,
     proxy: LocalServer,
@@ -357,8 +373,7 @@ def test_the_environment_is_read_exactly_as_requests_reads_it(
                 found = environment.settings_for(url)
                 proxies = requests.utils.get_environ_proxies(url)
                 assert found.proxies == proxies
-                # The rules read from a copy agree, so the answer is kept.
-                assert environ_rules.environ_proxies(url, dict(os.environ)) == proxies
+                assert environment.settings_for(url) is found  # kept, not asked again
                 chosen = requests.utils.select_proxy(url, proxies)
                 assert found.proxy == (chosen or None)
                 for verify in (True, None, False, "/own/bundle.pem"):
@@ -401,26 +416,24 @@ def test_many_threads_see_the_environment_they_read_once_it_settles(
     assert environment.settings_for(url).proxy is None  # NO_PROXY=10.0.0.0/8 at the end
 
 
-def _reads(name: str) -> Callable[[types.FrameType], bool]:
-    """Whether a frame is ``os.environ[name]`` being read."""
-    code = type(os.environ).__getitem__.__code__
-    return lambda frame: frame.f_code is code and frame.f_locals.get("key") == name
-
-
 def _calls(function: Callable[..., Any]) -> Callable[[types.FrameType], bool]:
     """Whether a frame is a call of ``function``."""
     return lambda frame: frame.f_code is function.__code__
 
 
 def _changed_while_read(
-    send: Callable[[], Any], name: str, value: str, where: Callable[[types.FrameType], bool]
+    send: Callable[[], Any],
+    name: str,
+    value: str,
+    where: Callable[[types.FrameType], bool],
 ) -> None:
     """Run ``send`` in a thread; if it enters a frame ``where`` accepts (a read of the
     environment), hold it there while another thread sets ``name`` to ``value``, and again as
-    it leaves, while the old value is put back: a brief change, at the worst moment. A trace
-    function holds the thread, so the interleaving repeats on every run."""
+    it leaves, while the old value is put back (or the variable removed, if it was unset): a
+    brief change, at the worst moment. A trace function holds the thread, so the interleaving
+    repeats on every run."""
     entered, changed, read, restored = (threading.Event() for _ in range(4))
-    old = os.environ[name]
+    old = os.environ.get(name)
 
     def on_return(frame: types.FrameType, event: str, arg: Any) -> Any:
         if event == "return":
@@ -447,14 +460,17 @@ def _changed_while_read(
     worker.start()
     while worker.is_alive() and not entered.wait(0.01):
         pass
-    if entered.is_set():
-        os.environ[name] = value
-        changed.set()
-        assert read.wait(10)
+    assert entered.is_set(), "the environment was not read"
+    os.environ[name] = value
+    changed.set()
+    assert read.wait(10)
+    if old is None:
+        del os.environ[name]
+    else:
         os.environ[name] = old
-        restored.set()
+    restored.set()
     worker.join(10)
-    assert os.environ[name] == old
+    assert os.environ.get(name) == old
 
 
 def test_a_ca_bundle_variable_changed_by_another_thread_mid_call_is_not_kept(
@@ -463,6 +479,8 @@ def test_a_ca_bundle_variable_changed_by_another_thread_mid_call_is_not_kept(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
+    """Changed and put back while requests reads the environment: the passing value serves
+    that call only, and the next one trusts the bundle the environment names."""
     cert, key = self_signed_certificate(tmp_path)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     transport = make_transport()
@@ -473,9 +491,34 @@ def test_a_ca_bundle_variable_changed_by_another_thread_mid_call_is_not_kept(
             lambda: transport.send(Request("GET", url)),
             "REQUESTS_CA_BUNDLE",
             missing,
-            _reads("REQUESTS_CA_BUNDLE"),
+            _calls(requests.Session.merge_environment_settings),
         )
         assert transport.send(Request("GET", url)).body == b"secure"
+
+
+def test_no_proxy_set_and_removed_by_another_thread_mid_call_is_not_kept(
+    server: LocalServer,
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A variable that appears and goes again while requests reads the proxies (another
+    thread's brief NO_PROXY; requests' own ``set_environ`` for a session whose proxies hold
+    ``no_proxy``) leaves the environment as it was: the next call uses the proxy it names."""
+    url = server.script("/x", Reply(200))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url(""))
+    transport = make_transport()
+    _changed_while_read(
+        lambda: transport.send(Request("GET", url)),
+        "NO_PROXY",
+        "127.0.0.1",
+        _calls(requests.utils.get_environ_proxies),
+    )
+    assert requests.utils.get_environ_proxies(url) == {"http": proxy.url("")}
+    before = len(proxy.received)
+    transport.send(Request("GET", url))
+    assert len(proxy.received) == before + 1
 
 
 def test_a_home_changed_by_another_thread_mid_call_is_not_kept(
@@ -843,7 +886,8 @@ def _unix_socket(path: Path) -> contextlib.AbstractContextManager[Any]:
 
 
 @pytest.mark.parametrize(
-    "bundle", ["empty", "unreadable", "missing", "empty directory", "another CA"]
+    "bundle",
+    ["empty", "not a certificate", "unreadable", "missing", "empty directory", "another CA"],
 )
 def test_a_ca_bundle_that_fails_fails_with_the_same_error_type_in_both_transports(
     clean_environment: Path,
@@ -860,6 +904,8 @@ def test_a_ca_bundle_that_fails_fails_with_the_same_error_type_in_both_transport
     with contextlib.ExitStack() as stack:
         if bundle == "empty":
             path.write_text("")
+        elif bundle == "not a certificate":
+            path.write_text("not a certificate\n")
         elif bundle == "unreadable":
             stack.enter_context(_unix_socket(path))
         elif bundle == "empty directory":
@@ -877,3 +923,252 @@ def test_a_proxy_route_never_shows_its_credentials() -> None:
     assert route.authorization == _basic("user", "s3cret")
     assert _basic("user", "s3cret") not in repr(route)
     assert "s3cret" not in repr(route)
+
+
+def _counting_requests_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URLs requests' ``get_environ_proxies`` is asked about from now on."""
+    asked: list[str] = []
+    ask = requests.sessions.get_environ_proxies
+
+    def counted(url: str, no_proxy: Optional[str] = None) -> dict[str, str]:
+        asked.append(url)
+        return ask(url, no_proxy=no_proxy)
+
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies", counted)
+    return asked
+
+
+def test_requests_is_asked_once_per_origin_while_the_environment_is_unchanged(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers of requests' own functions are kept, so the environment is not scanned on
+    every call; any change to it, even of a variable requests does not read, asks again."""
+    asked = _counting_requests_reads(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    for _ in range(3):
+        assert environment.settings_for("http://a.example/x").proxy == "http://proxy.example:3128"
+        environment.settings_for("http://b.example/y?q")
+    assert asked == ["http://a.example/x", "http://b.example/y?q"]
+    monkeypatch.setenv("UNRELATED_VARIABLE", "1")
+    monkeypatch.setenv("NO_PROXY", "a.example")
+    assert environment.settings_for("http://a.example/z").proxy is None
+    assert asked[2:] == ["http://a.example/z"]
+
+
+@pytest.mark.parametrize("refusal", [RuntimeError, PermissionError])
+def test_where_the_audit_hook_is_refused_requests_is_asked_every_time(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch, refusal: type[Exception]
+) -> None:
+    """Without the hook a change made and undone mid-call could not be told apart, so no
+    answer is kept; a hook that refuses ours (silently, or raising) fails no request."""
+
+    def refuse(hook: Callable[[str, tuple[Any, ...]], None]) -> None:
+        if refusal is PermissionError:
+            raise refusal("no audit hooks here")
+
+    monkeypatch.setattr(sys, "addaudithook", refuse)
+    monkeypatch.setattr(sys, "audit", lambda event, *args: None)  # so no hook sees the probe
+    monkeypatch.setattr(environment, "_hook_tried", False)
+    monkeypatch.setattr(environment, "_hooked", False)
+    monkeypatch.setattr(environment, "_kept", None)
+    asked = _counting_requests_reads(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    for _ in range(3):
+        assert environment.settings_for("http://a.example/x").proxy == "http://proxy.example:3128"
+    assert asked == ["http://a.example/x"] * 3
+
+
+def _certificate(directory: Path, subject: str, san: Optional[str]) -> tuple[Path, Path]:
+    """A self-signed certificate made by ``openssl``, with ``san`` as its subjectAltName
+    (None: none at all): (cert, key)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    extension = ["-addext", f"subjectAltName={san}"] if san else []
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-subj", subject, *extension, "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_a_netrc_file_rewritten_in_place_with_its_stat_put_back_is_read_again(
+    server: LocalServer, make_transport: Any, clean_environment: Path
+) -> None:
+    """A password changed in place with the size and times put back (``cp -p``, ``rsync
+    -t``), just after the file was written: the new password is sent, as requests reads it."""
+    url = server.script("/x", Reply(200))
+    transport = make_transport()
+    netrc = clean_environment / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login alice password old-secret\n")
+    transport.send(Request("GET", url))
+    assert _last(server).headers["authorization"] == _basic("alice", "old-secret")
+    _rewrite_in_place(netrc, b"machine 127.0.0.1 login alice password new-secret\n")
+    transport.send(Request("GET", url))
+    assert _last(server).headers["authorization"] == _basic("alice", "new-secret")
+
+
+def test_a_ca_bundle_rewritten_in_place_with_its_stat_put_back_is_trusted_anew(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A bundle rotated in place with its size and times kept, just after it was written:
+    the server with the new certificate is trusted, as requests (which loads the bundle for
+    every new connection) trusts it."""
+    old_cert, old_key = self_signed_certificate(_made(tmp_path / "old"))
+    new_cert, new_key = self_signed_certificate(_made(tmp_path / "new"))
+    old_pem, new_pem = old_cert.read_bytes(), new_cert.read_bytes()
+    size = max(len(old_pem), len(new_pem)) + 8  # text after the PEM block is ignored
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(old_pem + b"#" * (size - len(old_pem)))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    transport = make_transport()
+    with contextlib.ExitStack() as stack:
+        old = stack.enter_context(LocalServer(tls_server_context(old_cert, old_key)))
+        new = stack.enter_context(LocalServer(tls_server_context(new_cert, new_key)))
+        assert transport.send(Request("GET", old.script("/x", Reply(200)))).status_code == 200
+        _rewrite_in_place(bundle, new_pem + b"#" * (size - len(new_pem)))
+        assert transport.send(Request("GET", new.script("/x", Reply(200)))).status_code == 200
+
+
+def _made(directory: Path) -> Path:
+    directory.mkdir()
+    return directory
+
+
+def test_a_certificate_replaced_in_place_in_a_ca_directory_is_trusted_anew(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """``REQUESTS_CA_BUNDLE`` may name a hashed directory (``c_rehash``). A renewed CA copied
+    over its file (same subject, so the same name; ``cp`` writes in place, so the directory's
+    own stat does not change) is trusted by the next connection, as requests trusts it."""
+    old_cert, old_key = self_signed_certificate(_made(tmp_path / "old"))
+    new_cert, new_key = self_signed_certificate(_made(tmp_path / "new"))
+    directory = tmp_path / "ca"
+    directory.mkdir()
+    hashed = directory / f"{_subject_hash(old_cert)}.0"
+    hashed.write_bytes(old_cert.read_bytes())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(directory))
+    transport = make_transport()
+    with contextlib.ExitStack() as stack:
+        old = stack.enter_context(LocalServer(tls_server_context(old_cert, old_key)))
+        new = stack.enter_context(LocalServer(tls_server_context(new_cert, new_key)))
+        assert transport.send(Request("GET", old.script("/x", Reply(200)))).status_code == 200
+        with hashed.open("r+b") as file:  # as cp writes it: the same inode, in place
+            file.write(new_cert.read_bytes())
+            file.truncate()
+        assert transport.send(Request("GET", new.script("/x", Reply(200)))).status_code == 200
+
+
+def test_a_certificate_naming_its_host_only_in_the_common_name_is_refused_as_requests_does(
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """urllib3 2 (so requests) never matches a host name against the subject's common name
+    (RFC 6125): a certificate trusted through ``REQUESTS_CA_BUNDLE`` that names its host only
+    there is refused by both transports."""
+    cert, key = _certificate(tmp_path / "cn-only", "/CN=localhost", None)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    with LocalServer(tls_server_context(cert, key)) as tls:
+        url = tls.script("/x", Reply(200)).replace("127.0.0.1", "localhost")
+        with pytest.raises(TransportError):
+            make_transport().send(Request("GET", url))
+
+
+def _went_to(proxy: LocalServer, transport: Transport, url: str) -> bool:
+    """Send ``url`` (failing is allowed) and say whether the proxy was reached."""
+    before = len(proxy.received)
+    with contextlib.suppress(TransportError):
+        transport.send(Request("GET", url))
+    return len(proxy.received) > before
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "proxied"),
+    [("bücher.example", True), ("xn--bcher-kva.example", False)],
+)
+def test_no_proxy_is_matched_against_an_idna_host_as_requests_matches_it(
+    proxy: LocalServer,
+    make_transport: Any,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_proxy: str,
+    proxied: bool,
+) -> None:
+    """requests chooses the proxy for the prepared URL, whose host is IDNA-encoded: a
+    ``NO_PROXY`` entry in that spelling is honoured, one in the Unicode spelling is not."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url(""))
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    assert _went_to(proxy, make_transport(), "http://bücher.example/x") == proxied
+
+
+# What one call did: its status or the type of its error, whether the proxy and the origin
+# were reached, and the Proxy-Authorization the proxy was sent.
+Outcome = tuple[Union[int, str], bool, bool, Optional[str]]
+
+
+def _outcome(transport: Transport, url: str, origin: LocalServer, proxy: LocalServer) -> Outcome:
+    before = len(origin.received), len(proxy.received)
+    try:
+        result: Union[int, str] = transport.send(Request("GET", url)).status_code
+    except TransportError as error:
+        result = type(error).__name__
+    reached = len(proxy.received) > before[1]
+    authorization = proxy.received[-1].headers.get("proxy-authorization") if reached else None
+    return result, reached, len(origin.received) > before[0], authorization
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "socks5://user:secret@127.0.0.1:{port}",  # requests: SOCKS needs PySocks
+        "ftp://127.0.0.1:{port}",  # requests: an unknown proxy scheme
+        "localhost:{port}",  # requests reads "localhost" as the scheme: no host
+        "user:secret@127.0.0.1:{port}",  # requests reads "user" as the scheme
+        "http://",  # requests: no host
+        "\t",  # requests: an invalid URL
+        "http://127.0.0.1:{port}  ",  # requests: an invalid host
+        "//127.0.0.1:{port}",  # requests: an http proxy
+        "http://user@127.0.0.1:{port}",  # requests: no password, no Proxy-Authorization
+        "http://%FC:x@127.0.0.1:{port}",  # requests: not Latin-1 once decoded, an error
+    ],
+)
+def test_a_malformed_proxy_is_used_or_refused_by_both_transports_as_requests_does(
+    server: LocalServer,
+    proxy: LocalServer,
+    clean_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+) -> None:
+    """A proxy requests refuses (no host, an unknown scheme, SOCKS) fails both transports
+    the same way, neither going around it to the service; one it accepts is reached by both
+    with the same Proxy-Authorization, or none."""
+    url = server.script("/x", Reply(200))
+    address = proxy.url("").split("://")[1]
+    monkeypatch.setenv("HTTP_PROXY", value.format(port=address.split(":")[1]))
+    sync, aio = Transport("requests"), Transport("aiohttp")
+    try:
+        assert _outcome(aio, url, server, proxy) == _outcome(sync, url, server, proxy)
+    finally:
+        sync.close()
+        aio.close()
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_the_same_error_type_in_both_transports(
+    proxy: LocalServer, clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests raises ``ProxyError``, a ``ConnectionError``, for a CONNECT the proxy answers
+    with an error (501 here): both transports raise ``TransportConnectionError``."""
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url(""))
+    kinds = failure_types("https://127.0.0.1:9/x")
+    assert kinds == [TransportConnectionError, TransportConnectionError]
