@@ -11,10 +11,9 @@ import logging
 import subprocess
 import sys
 import textwrap
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -41,45 +40,17 @@ from tests.http.conftest import Driver, Kind
 from tests.local_server import LocalServer, Reply, refused_url
 from tests.otlp_receiver import OtlpReceiver
 from tests.recording import RecordingTracerProvider
-from tests.support import options_for
+from tests.support import EveryRecord, every_record_at_debug, exception_texts, options_for
 
 MARK = "Zq9MARK"
 REPO = Path(__file__).resolve().parent.parent
 
 
-def exception_texts(error: BaseException) -> list[str]:
-    """Everything a user or a logging tool can print of an exception and its chain."""
-    texts = ["".join(traceback.format_exception(type(error), error, error.__traceback__))]
-    seen: set[int] = set()
-    current: Optional[BaseException] = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        texts += [str(current), repr(current), repr(current.args)]
-        current = current.__cause__ or current.__context__
-    return texts
-
-
-class _Everything(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.texts: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.texts.append(self.format(record))
-
-
 @pytest.fixture
-def debug_log() -> Iterator[_Everything]:
+def debug_log() -> Iterator[EveryRecord]:
     """Every record of every logger, at DEBUG, formatted with tracebacks."""
-    handler = _Everything()
-    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with every_record_at_debug() as handler:
+        yield handler
 
 
 # --- URLs that hide a secret, one class at a time -----------------------------------------
@@ -137,7 +108,7 @@ def test_a_password_that_is_not_latin1_is_refused_without_repeating_it() -> None
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_a_transport_error_and_its_cause_repeat_no_secret(
-    debug_log: _Everything, kind: Kind
+    debug_log: EveryRecord, kind: Kind
 ) -> None:
     url = refused_url(f"/p?sig={MARK}&api-version=1").replace("://", f"://user:{MARK}@")
     with (
@@ -174,7 +145,7 @@ def test_a_request_target_that_may_hold_user_info_is_redacted_in_urllib3_lines(
 
 
 def test_urllib3_lines_of_a_url_that_may_hide_user_info_show_no_target(
-    server: LocalServer, debug_log: _Everything
+    server: LocalServer, debug_log: EveryRecord
 ) -> None:
     # RFC 3986: host 127.0.0.1, path "/0:<secret>", fragment "@..." -- the line alone shows
     # "/0:<secret>", which cannot be told from a path; the transport knows the whole URL.
@@ -188,7 +159,7 @@ def test_urllib3_lines_of_a_url_that_may_hide_user_info_show_no_target(
 
 
 def test_urllib3_request_lines_are_redacted_and_other_loggers_left_alone(
-    server: LocalServer, debug_log: _Everything
+    server: LocalServer, debug_log: EveryRecord
 ) -> None:
     url = server.script("/u", Reply(200)) + f"?sig={MARK}&api-version=2024"
     transport = RequestsTransport()
@@ -285,7 +256,7 @@ def secret_server() -> Iterator[LocalServer]:
 )
 def test_no_secret_reaches_a_span_a_log_record_or_an_exception(
     secret_server: LocalServer,
-    debug_log: _Everything,
+    debug_log: EveryRecord,
     parts: tuple[str, str, str],
     headers: dict[str, str],
     reachable: bool,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +49,7 @@ from tests.local_server import (
     self_signed_certificate,
     tls_server_context,
 )
+from tests.support import EveryRecord, every_record_at_debug, exception_texts
 
 Kind = Literal["sync", "async"]
 KINDS: list[Kind] = ["sync", "async"]
@@ -112,42 +112,11 @@ DEFAULTS = Rules(
 CLIENTS = [WIDER, NARROWER]
 
 
-def exception_texts(error: BaseException) -> list[str]:
-    """Everything a user or a logging tool can print of an exception and its chain."""
-    texts = ["".join(traceback.format_exception(type(error), error, error.__traceback__))]
-    seen: set[int] = set()
-    current: Optional[BaseException] = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        texts += [str(current), repr(current), repr(current.args)]
-        current = current.__cause__ or current.__context__
-    return texts
-
-
-class _Everything(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.texts: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.texts.append(self.format(record))
-
-    def of(self, logger: str) -> list[str]:
-        return [text for text in self.texts if text.startswith(logger)]
-
-
 @pytest.fixture
-def everything() -> Iterator[_Everything]:
+def everything() -> Iterator[EveryRecord]:
     """Every record of every logger, at DEBUG, formatted with its traceback."""
-    handler = _Everything()
-    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with every_record_at_debug() as handler:
+        yield handler
 
 
 @dataclass
@@ -257,7 +226,7 @@ def test_a_transport_failure_is_redacted_by_the_clients_rules_in_every_output(
     failure: str,
     failing_urls: dict[str, str],
     otel: Otel,
-    everything: _Everything,
+    everything: EveryRecord,
 ) -> None:
     url = failing_urls[failure] + QUERY
     request = Request("GET", url, HEADERS, stream=failure == "read-streamed")
@@ -345,7 +314,7 @@ def _check_lines(lines: list[str], path: str, rules: Rules) -> int:
 
 
 def test_threads_calling_clients_that_share_a_transport_each_get_their_own_rules(
-    server: LocalServer, everything: _Everything
+    server: LocalServer, everything: EveryRecord
 ) -> None:
     transport = RequestsTransport()
     pipelines = {
@@ -425,7 +394,7 @@ def test_asyncio_tasks_calling_clients_that_share_a_transport_each_get_their_own
 
 
 def test_urllib3_lines_during_a_call_follow_the_client_and_outside_a_call_the_defaults(
-    server: LocalServer, everything: _Everything
+    server: LocalServer, everything: EveryRecord
 ) -> None:
     transport = RequestsTransport()  # urllib3's records are redacted from here on
     for rules in CLIENTS:
@@ -458,7 +427,7 @@ _BAD_HEADERS = (
 
 @pytest.mark.parametrize("rules", [*CLIENTS, DEFAULTS], ids=lambda rules: rules.name)
 def test_response_headers_urllib3_could_not_parse_are_redacted_by_the_clients_header_rules(
-    rules: Rules, everything: _Everything
+    rules: Rules, everything: EveryRecord
 ) -> None:
     """urllib3 logs a WARNING, with the URL, the rest of the header block and a traceback,
     for a response whose headers it cannot parse."""
@@ -506,7 +475,7 @@ def _log_header_parsing_error(unparsed: Union[str, bytes]) -> None:
     ids=["str", "bytes", "quotes"],
 )
 def test_urllib3s_unparsed_header_data_shows_no_value_the_rules_do_not_allow(
-    everything: _Everything, unparsed: Union[str, bytes]
+    everything: EveryRecord, unparsed: Union[str, bytes]
 ) -> None:
     _log_header_parsing_error(unparsed)
     (line,) = everything.of("urllib3.connection")
@@ -528,7 +497,7 @@ def test_urllib3s_unparsed_header_data_shows_no_value_the_rules_do_not_allow(
     as_bytes=st.booleans(),
 )
 def test_urllib3s_unparsed_header_data_is_read_back_whatever_it_holds(
-    everything: _Everything, lines: list[tuple[str, str]], as_bytes: bool
+    everything: EveryRecord, lines: list[tuple[str, str]], as_bytes: bool
 ) -> None:
     everything.texts.clear()
     block = "".join(
@@ -574,7 +543,7 @@ def shared_transports() -> Iterator[dict[str, Any]]:
 )
 def test_any_client_rules_hold_alike_in_its_span_its_log_lines_and_its_error(
     shared_transports: dict[str, Any],
-    everything: _Everything,
+    everything: EveryRecord,
     allowed: list[str],
     names: list[str],
     kind: Kind,
