@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "azure_core_tracing.failures",
         "azure_core_tracing.allowed_names",
         "azure_core_tracing.transport_base",
+        "azure_core_tracing.credentials",
     ),
     ("azure_core_tracing.propagation_headers", "azure_core_tracing.tracecontext"),
     ("azure_core_tracing.tracing",),
