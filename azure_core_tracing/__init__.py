@@ -2,6 +2,15 @@
 
 from azure_core_tracing.call_options import TracingOptions, tracing_options
 from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.credentials import (
+    AccessToken,
+    AsyncTokenCredential,
+    AzureKeyCredential,
+    AzureNamedKey,
+    AzureNamedKeyCredential,
+    AzureSasCredential,
+    TokenCredential,
+)
 from azure_core_tracing.decorator import distributed_trace
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.options import ClientOptions, LogOptions, RetryOptions, TelemetryOptions
@@ -23,8 +32,14 @@ from azure_core_tracing.tracing import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessToken",
+    "AsyncTokenCredential",
     "AttributeSet",
     "AttributeValue",
+    "AzureKeyCredential",
+    "AzureNamedKey",
+    "AzureNamedKeyCredential",
+    "AzureSasCredential",
     "ClientOptions",
     "Context",
     "ContextAndSpan",
@@ -40,6 +55,7 @@ __all__ = [
     "SpanKind",
     "SpanStatus",
     "TelemetryOptions",
+    "TokenCredential",
     "Tracer",
     "TracerProvider",
     "TracingContextFactory",
