@@ -3,7 +3,7 @@ credentials, so that a credential written for azure-core (azure-identity's inclu
 unchanged, without depending on azure-core.
 
 The key credentials hold their secret so that nothing generic shows it: ``repr``, ``str`` and
-``format`` name the credential only, there is no ``__dict__``, and pickling refuses (a pickle
+``format`` write ``REDACTED`` for it, there is no ``__dict__``, and pickling refuses (a pickle
 would write the secret out). ``copy.copy`` and ``copy.deepcopy`` give the credential itself:
 it is a handle on a secret that is rotated with ``update``, and a copy that stopped seeing the
 rotation would send the old key.
