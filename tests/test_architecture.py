@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "azure_core_tracing.allowed_names",
         "azure_core_tracing.transport_base",
         "azure_core_tracing.credentials",
+        "azure_core_tracing.exceptions",
     ),
     ("azure_core_tracing.propagation_headers", "azure_core_tracing.tracecontext"),
     ("azure_core_tracing.tracing",),
