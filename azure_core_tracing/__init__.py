@@ -4,6 +4,7 @@ from azure_core_tracing.call_options import TracingOptions, tracing_options
 from azure_core_tracing.context import Context, OperationCancelledError
 from azure_core_tracing.credentials import (
     AccessToken,
+    AccessTokenLike,
     AsyncTokenCredential,
     AzureKeyCredential,
     AzureNamedKey,
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessToken",
+    "AccessTokenLike",
     "AsyncTokenCredential",
     "AttributeSet",
     "AttributeValue",

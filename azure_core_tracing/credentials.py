@@ -18,6 +18,7 @@ from azure_core_tracing.checks import is_unicode, type_name
 
 __all__ = [
     "AccessToken",
+    "AccessTokenLike",
     "AsyncTokenCredential",
     "AzureKeyCredential",
     "AzureNamedKey",
@@ -44,6 +45,23 @@ class AccessToken(NamedTuple):
         return f"AccessToken(token={_HIDDEN}, expires_on={self.expires_on!r})"
 
 
+class AccessTokenLike(Protocol):
+    """What a token credential returns, as a type checker sees it: anything with a read-only
+    ``token`` and ``expires_on``. Our ``AccessToken`` and azure-core's (and its
+    ``AccessTokenInfo``) are ones, so an azure-identity credential type-checks as a
+    ``TokenCredential`` without a cast."""
+
+    @property
+    def token(self) -> str:
+        """The token string."""
+        ...
+
+    @property
+    def expires_on(self) -> int:
+        """When the token expires, in Unix time (seconds)."""
+        ...
+
+
 @runtime_checkable
 class TokenCredential(Protocol):
     """Anything that gives OAuth tokens: azure-core's ``TokenCredential``, so azure-identity's
@@ -60,7 +78,7 @@ class TokenCredential(Protocol):
         tenant_id: Optional[str] = None,
         enable_cae: bool = False,
         **kwargs: Any,
-    ) -> AccessToken:
+    ) -> AccessTokenLike:
         """A token for ``scopes``; ``claims`` are those of a claims challenge, ``tenant_id``
         the tenant to ask, ``enable_cae`` whether to ask for Continuous Access Evaluation."""
         ...
@@ -82,7 +100,7 @@ class AsyncTokenCredential(Protocol):
         tenant_id: Optional[str] = None,
         enable_cae: bool = False,
         **kwargs: Any,
-    ) -> AccessToken:
+    ) -> AccessTokenLike:
         """A token for ``scopes``; the keywords are ``TokenCredential.get_token``'s."""
         ...
 
