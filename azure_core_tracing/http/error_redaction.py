@@ -52,6 +52,16 @@ def transport_failure(
     return failure, cause
 
 
+def redacted_cause(error: BaseException, message: str) -> BaseException:
+    """A stand-in for ``error`` that holds no secret: an exception of its type (or a
+    ``RedactedError`` naming it) whose text is only ``message``, with no chain behind it and
+    no ``request`` or ``response``; the one a ``TransportError`` is raised ``from``.
+
+    Raise what it stands for outside the ``except`` block that caught ``error``, so the
+    original is not kept as ``__context__`` either."""
+    return _redacted_copy(error, message)
+
+
 def _os_reason(error: BaseException) -> str:
     """The operating system's reason deep in the chain (``[Errno 111] Connection refused``).
 
