@@ -1,5 +1,6 @@
 """The HTTP pipelines, sync on ``requests`` and async on ``aiohttp``: retry, request ids, user
-agent, logging and tracing, in one fixed order (``PIPELINE_ORDER``).
+agent, logging and tracing, in one fixed order (``PIPELINE_ORDER``), and the credential
+policies (bearer token, key, shared access signature).
 
 Names are imported when first used (PEP 562): a program that only sets a tracer provider, or
 reads ``http.conventions``, never imports ``requests``, ``urllib3`` or the pipelines.
@@ -14,6 +15,11 @@ if TYPE_CHECKING:
     from azure_core_tracing.http.activity import RequestActivityPolicy
     from azure_core_tracing.http.aiohttp_transport import AioHttpTransport
     from azure_core_tracing.http.async_pipeline import AsyncHttpPipeline
+    from azure_core_tracing.http.bearer_token_policy import (
+        AsyncBearerTokenCredentialPolicy,
+        BearerTokenCredentialPolicy,
+    )
+    from azure_core_tracing.http.key_credential_policy import AzureKeyCredentialPolicy
     from azure_core_tracing.http.log import LogPolicy
     from azure_core_tracing.http.order import PIPELINE_ORDER
     from azure_core_tracing.http.pipeline import HttpPipeline
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
     from azure_core_tracing.http.response import RawResponse
     from azure_core_tracing.http.retry import RetryPolicy
     from azure_core_tracing.http.sanitizer import HttpSanitizer
+    from azure_core_tracing.http.sas_credential_policy import AzureSasCredentialPolicy
     from azure_core_tracing.http.telemetry import TelemetryPolicy
     from azure_core_tracing.http.transport import (
         AsyncHttpTransport,
@@ -43,10 +50,14 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "AioHttpTransport": "azure_core_tracing.http.aiohttp_transport",
+    "AsyncBearerTokenCredentialPolicy": "azure_core_tracing.http.bearer_token_policy",
     "AsyncHttpPipeline": "azure_core_tracing.http.async_pipeline",
     "AsyncHttpPolicy": "azure_core_tracing.http.policy",
     "AsyncHttpTransport": "azure_core_tracing.http.transport",
     "AsyncNextPolicy": "azure_core_tracing.http.policy",
+    "AzureKeyCredentialPolicy": "azure_core_tracing.http.key_credential_policy",
+    "AzureSasCredentialPolicy": "azure_core_tracing.http.sas_credential_policy",
+    "BearerTokenCredentialPolicy": "azure_core_tracing.http.bearer_token_policy",
     "HttpPipeline": "azure_core_tracing.http.pipeline",
     "HttpPolicy": "azure_core_tracing.http.policy",
     "HttpSanitizer": "azure_core_tracing.http.sanitizer",
@@ -87,10 +98,14 @@ def __dir__() -> list[str]:
 __all__ = [
     "PIPELINE_ORDER",
     "AioHttpTransport",
+    "AsyncBearerTokenCredentialPolicy",
     "AsyncHttpPipeline",
     "AsyncHttpPolicy",
     "AsyncHttpTransport",
     "AsyncNextPolicy",
+    "AzureKeyCredentialPolicy",
+    "AzureSasCredentialPolicy",
+    "BearerTokenCredentialPolicy",
     "HttpPipeline",
     "HttpPolicy",
     "HttpSanitizer",
