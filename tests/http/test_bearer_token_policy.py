@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import threading
 import time
@@ -28,7 +29,9 @@ from azure_core_tracing import AccessToken, ClientOptions
 from azure_core_tracing.exceptions import ClientAuthenticationError, ServiceRequestError
 from azure_core_tracing.http import (
     AsyncBearerTokenCredentialPolicy,
+    AsyncHttpPipeline,
     BearerTokenCredentialPolicy,
+    HttpPipeline,
     RawResponse,
     Request,
 )
@@ -313,6 +316,43 @@ def test_a_second_401_is_returned_to_the_caller(kind: Kind, server: LocalServer)
         assert pipeline.send(Request("GET", url)).status_code == 401
     assert len(server.received) == 2
     assert len(credential.calls) == 2
+
+
+class OneShot(io.RawIOBase):
+    """A body stream that cannot be rewound (a pipe, a socket)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), len(self._data))
+        buffer[:size], self._data = self._data[:size], self._data[size:]
+        return size
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_challenged_request_whose_body_cannot_be_sent_again_returns_the_401(
+    kind: Kind, server: LocalServer
+) -> None:
+    credential = Credential()
+    url = server.script("/x", challenge(encoded(CLAIMS)), Reply(200))
+    with client(kind, credential) as pipeline:
+        response = pipeline.send(Request("PUT", url, body=wrong(OneShot(b"payload"))))
+    assert response.status_code == 401
+    assert len(server.received) == 1
+    assert len(credential.calls) == 1
+
+
+def test_each_policy_refuses_the_other_kind_of_pipeline() -> None:
+    sync_policy = BearerTokenCredentialPolicy(Credential(), SCOPE)
+    async_policy = AsyncBearerTokenCredentialPolicy(AsyncCredential(Credential()), SCOPE)
+    with pytest.raises(TypeError, match="per_retry_policies"):
+        AsyncHttpPipeline(ClientOptions(), "a", "1", per_retry_policies=[sync_policy])
+    with pytest.raises(TypeError, match="per_retry_policies"):
+        HttpPipeline(ClientOptions(), "a", "1", per_retry_policies=[async_policy])
 
 
 def test_claims_challenge_reads_only_one_bearer_claims_parameter() -> None:
