@@ -27,6 +27,7 @@ import json
 import re
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
@@ -304,9 +305,9 @@ class AsyncBearerTokenCredentialPolicy(AsyncHttpPolicy):
         check_credential(credential, asynchronous=True)
         self._cache = _TokenCache(credential, scopes, enforce_https)
         self._credential = credential
-        # Made on first use, in the running loop: an asyncio.Lock made here would belong to
-        # whatever loop was current then (Python 3.9).
-        self._lock: Optional[asyncio.Lock] = None
+        # Made on first use in each event loop: an asyncio.Lock belongs to one loop (on Python
+        # 3.9 to the one current when it is made), and a client may outlive its first loop.
+        self._lock: Optional[tuple[weakref.ref[asyncio.AbstractEventLoop], asyncio.Lock]] = None
 
     async def send(
         self, request: Request, next_policy: AsyncNextPolicy, context: Context
@@ -334,13 +335,17 @@ class AsyncBearerTokenCredentialPolicy(AsyncHttpPolicy):
     async def _token(self) -> AccessTokenLike:
         token = self._cache.fresh()
         if token is None:
-            if self._lock is None:
-                self._lock = asyncio.Lock()
-            async with self._lock:
+            async with self._loop_lock():
                 token = self._cache.fresh()
                 if token is None:
                     token = self._cache.token = await self._get_token(None)
         return token
+
+    def _loop_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock[0]() is not loop:
+            self._lock = (weakref.ref(loop), asyncio.Lock())
+        return self._lock[1]
 
     async def _get_token(self, claims: Optional[str]) -> AccessTokenLike:
         keywords: dict[str, Any] = {} if claims is None else {"claims": claims}

@@ -259,6 +259,25 @@ def test_concurrent_tasks_on_one_client_cause_one_get_token(server: LocalServer)
     assert len(credential.calls) == 1
 
 
+def test_one_async_policy_serves_one_event_loop_after_another(server: LocalServer) -> None:
+    """A client may outlive its first loop (``asyncio.run`` per call): the lock follows."""
+    credential = Credential(lifetime=-60, delay=0.05)  # every call fetches, under the lock
+    policy = AsyncBearerTokenCredentialPolicy(
+        AsyncCredential(credential), SCOPE, enforce_https=False
+    )
+    url = server.script("/x", Reply(200))
+
+    async def calls() -> list[int]:
+        async with AsyncHttpPipeline(
+            ClientOptions(), "azure-test", "1.0.0", per_retry_policies=[policy]
+        ) as pipeline:
+            sends = [pipeline.send(Request("GET", url)) for _ in range(3)]
+            return [response.status_code for response in await asyncio.gather(*sends)]
+
+    assert asyncio.run(calls()) == [200] * 3
+    assert asyncio.run(calls()) == [200] * 3
+
+
 # --- the claims challenge (Continuous Access Evaluation) ----------------------------------------
 
 
