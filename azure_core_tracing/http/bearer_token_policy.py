@@ -29,7 +29,7 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from azure_core_tracing.checks import check_bool, check_header, type_name
 from azure_core_tracing.context import Context
@@ -53,9 +53,6 @@ _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _PARAMETER = re.compile(rf'[\s,]*({_TCHARS})\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,"]*)\s*(?=,|$)')
 _SCHEME = re.compile(rf"[\s,]*({_TCHARS})(?=\s|,|$)")
 _QUOTED_PAIR = re.compile(r"\\(.)")
-
-Credential = Union[TokenCredential, AsyncTokenCredential]
-
 
 # --- The decisions, shared by both policies -----------------------------------------------------
 
@@ -213,14 +210,11 @@ def _is_header_value(value: str) -> bool:
 class _TokenCache:
     """The policy's token and what it was made for; replaced whole, read without a lock."""
 
-    __slots__ = ("credential", "enforce_https", "scopes", "token")
+    __slots__ = ("enforce_https", "scopes", "token")
 
-    def __init__(
-        self, credential: Credential, scopes: tuple[object, ...], enforce_https: object
-    ) -> None:
+    def __init__(self, scopes: tuple[object, ...], enforce_https: object) -> None:
         self.scopes = check_scopes(scopes)
         self.enforce_https = check_bool(enforce_https, "enforce_https")
-        self.credential = credential
         self.token: Optional[AccessTokenLike] = None
 
     def fresh(self) -> Optional[AccessTokenLike]:
@@ -247,7 +241,7 @@ class BearerTokenCredentialPolicy(HttpPolicy):
         self, credential: TokenCredential, *scopes: str, enforce_https: bool = True
     ) -> None:
         check_credential(credential, asynchronous=False)
-        self._cache = _TokenCache(credential, scopes, enforce_https)
+        self._cache = _TokenCache(scopes, enforce_https)
         self._credential = credential
         self._lock = threading.Lock()
 
@@ -262,9 +256,8 @@ class BearerTokenCredentialPolicy(HttpPolicy):
         claims = claims_challenge(response.headers)
         if claims is None or not request.can_resend():
             return response
-        token = self._get_token(claims)
-        self._cache.token = token
         response.close()
+        token = self._cache.token = self._get_token(claims)
         request.rewind_body()
         request.headers[AUTHORIZATION] = bearer(token.token)
         response = next_policy.send(request, context)
@@ -303,7 +296,7 @@ class AsyncBearerTokenCredentialPolicy(AsyncHttpPolicy):
         self, credential: AsyncTokenCredential, *scopes: str, enforce_https: bool = True
     ) -> None:
         check_credential(credential, asynchronous=True)
-        self._cache = _TokenCache(credential, scopes, enforce_https)
+        self._cache = _TokenCache(scopes, enforce_https)
         self._credential = credential
         # Made on first use in each event loop: an asyncio.Lock belongs to one loop (on Python
         # 3.9 to the one current when it is made), and a client may outlive its first loop.
@@ -322,9 +315,8 @@ class AsyncBearerTokenCredentialPolicy(AsyncHttpPolicy):
         claims = claims_challenge(response.headers)
         if claims is None or not request.can_resend():
             return response
-        token = await self._get_token(claims)
-        self._cache.token = token
         await response.aclose()
+        token = self._cache.token = await self._get_token(claims)
         request.rewind_body()
         request.headers[AUTHORIZATION] = bearer(token.token)
         response = await next_policy.send(request, context)

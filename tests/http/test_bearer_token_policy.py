@@ -374,6 +374,28 @@ def test_each_policy_refuses_the_other_kind_of_pipeline() -> None:
         HttpPipeline(ClientOptions(), "a", "1", per_retry_policies=[async_policy])
 
 
+class RefusesClaims(Credential):
+    """Gives a token, but raises (with a secret) when asked for one with claims."""
+
+    def _next(self, scopes: tuple[str, ...], claims: Optional[str]) -> AccessToken:
+        if claims is not None:
+            message = f"AADSTS50076: claims refused for client_secret={SECRET}"
+            raise ValueError(message)
+        return super()._next(scopes, claims)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_credential_refusing_the_claims_is_a_client_authentication_error(
+    kind: Kind, server: LocalServer
+) -> None:
+    url = server.script("/x", challenge(encoded(CLAIMS)), Reply(200))
+    pipeline = client(kind, RefusesClaims())
+    with pipeline, pytest.raises(ClientAuthenticationError) as raised:
+        pipeline.send(Request("GET", url))
+    assert not [text for text in exception_texts(raised.value) if SECRET in text]
+    assert len(server.received) == 1
+
+
 def test_claims_challenge_reads_only_one_bearer_claims_parameter() -> None:
     value = encoded(CLAIMS, padding=False)
     assert claims_challenge({"WWW-Authenticate": f'Bearer claims="{value}"'}) == json.dumps(CLAIMS)
