@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from azure_core_tracing import ClientOptions, Context, TracingContextFactory
+from azure_core_tracing import ClientOptions, Context, SpanStatus, TracingContextFactory
 from azure_core_tracing.decorator import distributed_trace
 from azure_core_tracing.exceptions import (
     MAX_ERROR_CODE,
@@ -28,6 +28,7 @@ from azure_core_tracing.exceptions import (
 )
 from azure_core_tracing.http import AsyncHttpPipeline, HttpPipeline, RawResponse, Request
 from tests.local_server import LocalServer, Reply
+from tests.recording import RecordingTracerProvider
 
 Kind = Literal["sync", "async"]
 KINDS: list[Kind] = ["sync", "async"]
@@ -244,6 +245,20 @@ def test_a_stream_the_caller_has_not_read_is_not_read(server: LocalServer, kind:
         error, read = asyncio.run(main())
     assert error.error_code == "InHeader" and "unread" not in error.message
     assert read == body
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_api_span_of_a_call_that_raises_records_error_type(
+    server: LocalServer, app_recorder: RecordingTracerProvider, kind: Kind
+) -> None:
+    url = server.script(f"/span/{kind}", Reply(404, {"x-ms-error-code": "NotThere"}, b""))
+    error = _raised(kind, Request("GET", url))
+    (api,) = [span for span in app_recorder.finished if span.name.startswith("_Client.get")]
+    assert api.attributes["error.type"] == "azure_core_tracing.exceptions.ResourceNotFoundError"
+    assert api.status is SpanStatus.ERROR
+    assert [event.exception for event in api.events] == [error]
+    (http_span,) = [span for span in app_recorder.finished if span.name.startswith("HTTP")]
+    assert "error.type" not in http_span.attributes  # the default convention has none
 
 
 def test_map_error_raises_only_for_a_mapped_status() -> None:
