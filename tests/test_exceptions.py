@@ -24,6 +24,7 @@ from azure_core_tracing.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
     ResourceNotModifiedError,
+    ServiceRequestError,
     map_error,
 )
 from azure_core_tracing.http import AsyncHttpPipeline, HttpPipeline, RawResponse, Request
@@ -195,6 +196,14 @@ CASES = {
         None,
         "Operation returned an invalid status. Status: 400 (Bad Request)",
     ),
+    "deeply-nested-json": (
+        400,
+        {"x-ms-error-code": "Deep"},
+        b'{"error": ' + b"[" * 60_000,
+        HttpResponseError,
+        "Deep",
+        "(Deep) Status: 400 (Bad Request)",
+    ),
     "not-modified": (
         304,
         {},
@@ -271,6 +280,16 @@ def test_map_error_raises_only_for_a_mapped_status() -> None:
     assert raised.value.response is response and raised.value.error_code == "Gone"
 
 
+def test_the_credential_policies_shapes_hold() -> None:
+    """``ClientAuthenticationError(message, error=original)`` and ``ServiceRequestError(message)``,
+    as the credential policies raise them."""
+    original = ValueError("the credential failed")
+    error = ClientAuthenticationError("could not get a token", error=original)
+    assert str(error) == error.message == "could not get a token"
+    assert error.inner_exception is original and error.status_code is None
+    assert str(ServiceRequestError("bearer tokens need https")) == "bearer tokens need https"
+
+
 def test_a_message_given_is_kept_and_an_error_code_given_wins() -> None:
     response = RawResponse(409, "Conflict", {"x-ms-error-code": "FromHeader"})
     error = HttpResponseError("the widget exists", response, error_code="Given")
@@ -313,7 +332,15 @@ def test_any_body_gives_the_intended_error_with_a_bounded_clean_message(
     body: bytes, code: Optional[str], reason: str, status: int
 ) -> None:
     headers = {} if code is None else {"x-ms-error-code": code}
-    error = HttpResponseError(response=RawResponse(status, reason, headers, body))
+    response = RawResponse(status, reason, headers, body)
+    intended = ERROR_MAP.get(status, HttpResponseError if status >= 400 else None)
+    try:
+        _checked(response)
+    except HttpResponseError as raised:
+        assert type(raised) is intended
+    else:
+        assert intended is None
+    error = HttpResponseError(response=response)
     limit = 2 * (MAX_ERROR_CODE + 1) + MAX_ERROR_MESSAGE + 1 + 64
     assert len(error.message) <= limit
     assert not any(_forbidden(char) for char in error.message), repr(error.message)
