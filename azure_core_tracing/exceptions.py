@@ -3,11 +3,35 @@ every service and transport error, with the original failure as ``inner_exceptio
 
 Bad arguments stay ``TypeError`` and ``ValueError``, and ``OperationCancelledError`` (in
 ``context``) stays as it is.
+
+A transport raises ``ServiceRequestError`` (the request never reached the service) or
+``ServiceResponseError`` (it was sent, then reading the response failed), or their timeout
+subclasses. ``TransportError``, ``TransportConnectionError`` and ``TransportTimeoutError`` are
+the names of the release before, kept for one release: ``TransportError`` is the base of both,
+``TransportConnectionError`` (a ``ConnectionError``) the base of ``ServiceRequestError``, and
+``TransportTimeoutError`` (a ``TimeoutError``) the base of both timeouts.
+
+``HttpResponseError`` reads the service's error code and message from the response without
+ever reading a stream the caller has not read, and shows nothing else of it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import json
+import unicodedata
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
+from xml.parsers import expat
+
+if TYPE_CHECKING:
+    from azure_core_tracing.http.response import RawResponse
+
+ERROR_CODE_HEADER = "x-ms-error-code"
+MAX_ERROR_BODY = 64 * 1024
+"""A body longer than this many bytes is not parsed for the service's code and message."""
+MAX_ERROR_CODE = 128
+MAX_ERROR_MESSAGE = 1024
+"""How many characters of the service's code and message an ``HttpResponseError`` shows."""
 
 
 class AzureError(Exception):
@@ -20,34 +44,61 @@ class AzureError(Exception):
         super().__init__(self.message, *args)
 
 
-class ServiceRequestError(AzureError):
-    """The request never reached the service: connecting, resolving the name or TLS failed."""
+class TransportError(AzureError):
+    """Deprecated name (one release): the base of ``ServiceRequestError`` and
+    ``ServiceResponseError``, so ``except TransportError`` still catches every transport
+    failure."""
 
 
-class ServiceRequestTimeoutError(ServiceRequestError):
-    """Connecting to the service took longer than the timeout (or the context's deadline)."""
+class TransportConnectionError(TransportError, ConnectionError):
+    """Deprecated name (one release): the base of ``ServiceRequestError``."""
 
 
-class ServiceResponseError(AzureError):
-    """The request was sent, then reading the response failed."""
+class TransportTimeoutError(TransportError, TimeoutError):
+    """Deprecated name (one release): the base of both timeout errors."""
 
 
-class ServiceResponseTimeoutError(ServiceResponseError):
-    """Reading the response took longer than the timeout (or the context's deadline)."""
+class ServiceRequestError(TransportConnectionError):
+    """The request never reached the service: connecting, resolving the name, TLS or the
+    proxy failed."""
+
+
+class ServiceRequestTimeoutError(ServiceRequestError, TransportTimeoutError):
+    """Connecting to the service took longer than the timeout."""
+
+
+class ServiceResponseError(TransportError):
+    """The request was sent (or may have been), then reading the response failed: the
+    connection was lost, or the body could not be decoded."""
+
+
+class ServiceResponseTimeoutError(ServiceResponseError, TransportTimeoutError):
+    """Waiting for or reading the response took longer than the timeout (or the context's
+    deadline, when the transport cannot tell which phase it ended)."""
 
 
 class HttpResponseError(AzureError):
-    """The service answered with a status the call does not take as success."""
+    """The service answered with a status the call does not take as success.
+
+    ``status_code``, ``reason`` and ``response`` are the response's; ``error_code`` is the
+    service's code, from the ``x-ms-error-code`` header, else a JSON body
+    ``{"error": {"code", "message"}}``, else an XML body ``<Error><Code/><Message/></Error>``.
+    Without a ``message``, the message is ``"(Code) Service message. Status: 404 (Not Found)"``.
+    """
 
     def __init__(
         self, message: object = None, response: Optional[Any] = None, **kwargs: Any
     ) -> None:
         self.response = response
-        self.status_code: Optional[int] = getattr(response, "status_code", None)
-        self.reason: Optional[str] = getattr(response, "reason", None)
-        self.error_code: Optional[str] = kwargs.pop("error_code", None)
+        status = getattr(response, "status_code", None)
+        self.status_code: Optional[int] = status if isinstance(status, int) else None
+        reason = getattr(response, "reason", None)
+        self.reason: Optional[str] = _clean(reason, MAX_ERROR_CODE) if reason else None
+        code, service_message = _service_error(response)
+        given_code = kwargs.pop("error_code", None)
+        self.error_code: Optional[str] = given_code if given_code is not None else code
         if message is None:
-            message = f"Operation returned an invalid status {self.status_code} ({self.reason})"
+            message = _message(self.status_code, self.reason, self.error_code, service_message)
         super().__init__(message, **kwargs)
 
 
@@ -73,3 +124,128 @@ class ResourceNotModifiedError(HttpResponseError):
 
 class TooManyRedirectsError(AzureError):
     """The call was redirected more times than ``ClientOptions.redirect.max_redirects``."""
+
+
+def map_error(
+    status_code: int,
+    response: Optional[RawResponse],
+    error_map: Optional[Mapping[int, type[HttpResponseError]]],
+) -> None:
+    """Raise ``error_map[status_code](response=response)`` if the map has the status; else
+    return (as azure-core's ``map_error``)."""
+    if not error_map:
+        return
+    error_type = error_map.get(status_code)
+    if not error_type:
+        return
+    raise error_type(response=response)
+
+
+def _service_error(response: object) -> tuple[Optional[str], Optional[str]]:
+    """The service's error code and message in ``response``, each cleaned and bounded, or
+    None. Only a body already in memory, and at most ``MAX_ERROR_BODY`` bytes of it, is read."""
+    code: Optional[str] = None
+    headers = getattr(response, "headers", None)
+    if isinstance(headers, Mapping):
+        header = headers.get(ERROR_CODE_HEADER)
+        code = header if isinstance(header, str) and header.strip() else None
+    body = getattr(response, "body_in_memory", None)  # never a stream the caller has not read
+    body_code: Optional[str] = None
+    body_message: Optional[str] = None
+    if isinstance(body, bytes) and len(body) <= MAX_ERROR_BODY:
+        start = body.lstrip()[:1]
+        if start == b"{":
+            body_code, body_message = _json_error(body)
+        elif start == b"<":
+            body_code, body_message = _xml_error(body)
+    code = code or body_code
+    return (
+        _clean(code, MAX_ERROR_CODE) if code else None,
+        _clean(body_message, MAX_ERROR_MESSAGE) if body_message else None,
+    )
+
+
+def _message(
+    status: Optional[int], reason: Optional[str], code: Optional[str], text: Optional[str]
+) -> str:
+    """``(Code) The service's message. Status: 404 (Not Found)``, each part if there is one."""
+    where = f"Status: {status}" + (f" ({reason})" if reason else "")
+    if code is None and text is None:
+        return f"Operation returned an invalid status. {where}"
+    said = f"({code})" if text is None else f"({code}) {text}" if code else text
+    end = "" if text is None or text.endswith((".", "!", "?")) else "."
+    return f"{said}{end} {where}"
+
+
+def _json_error(body: bytes) -> tuple[Optional[str], Optional[str]]:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8/16/32, or nested too deep
+        return None, None
+    error = document.get("error") if isinstance(document, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    code, message = error.get("code"), error.get("message")
+    return (
+        code if isinstance(code, str) else None,
+        message if isinstance(message, str) else None,
+    )
+
+
+class _RefusedXmlError(Exception):
+    """A document type declaration: refused, so no entity is ever expanded."""
+
+
+def _refuse(*_: object) -> Any:
+    raise _RefusedXmlError
+
+
+def _xml_error(body: bytes) -> tuple[Optional[str], Optional[str]]:
+    """``<Error><Code>`` and ``<Message>`` of an XML body, read by expat (what ElementTree
+    uses) with every DOCTYPE refused: no external entity, no entity expansion."""
+    parser = expat.ParserCreate()
+    depth = [0]
+    root: list[str] = []
+    found: dict[str, str] = {}
+    text: list[str] = []
+
+    def start(name: str, _attributes: object) -> None:
+        depth[0] += 1
+        if depth[0] == 1:
+            root.append(name)
+        text.clear()
+
+    def end(name: str) -> None:
+        if depth[0] == 2 and root == ["Error"] and name in ("Code", "Message"):
+            found.setdefault(name, "".join(text))
+        depth[0] -= 1
+        text.clear()
+
+    def characters(data: str) -> None:
+        if depth[0] == 2:
+            text.append(data)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = characters
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    try:
+        parser.Parse(body, True)
+    except (expat.ExpatError, _RefusedXmlError, ValueError, RecursionError):
+        return None, None
+    return found.get("Code"), found.get("Message")
+
+
+def _clean(text: str, limit: int) -> str:
+    """``text`` with every control, format, surrogate, private or unassigned character and
+    every separator but the space written as a Python escape, cut to ``limit`` characters."""
+    escaped = "".join(_escaped(char) for char in text[:limit])
+    return f"{escaped[:limit]}…" if len(text) > limit or len(escaped) > limit else escaped
+
+
+def _escaped(char: str) -> str:
+    if char == " " or unicodedata.category(char)[0] not in "CZ":
+        return char
+    return char.encode("unicode_escape").decode("ascii")

@@ -34,6 +34,9 @@ from azure_core_tracing.tracing import (
 )
 
 AZ_NAMESPACE = "az.namespace"
+ERROR_TYPE = "error.type"
+"""What an API span that raised records: the exception's fully qualified type name (HTTP spans
+name it by ``http.conventions``, which takes the name from here)."""
 
 _TRACING_KEY = object()  # context key whose value is a _Traced
 _NEW, _ENTERED, _DONE = range(3)
@@ -109,7 +112,8 @@ class ContextAndSpan(Tuple[Context, Span]):
     """A new span and the context that carries it; unpacks as ``context, span``.
 
     Entered once with ``with``: the span is the backend's current span inside the block; on
-    exit an ``Exception`` escaping the block is recorded, the span is deactivated, then ended.
+    exit an ``Exception`` escaping the block is recorded (the exception, ERROR, and for all
+    but an HTTP try's span ``error.type``), the span is deactivated, then ended.
     A span from anywhere but a factory is put behind the same guard.
     """
 
@@ -181,6 +185,9 @@ class ContextAndSpan(Tuple[Context, Span]):
         if span is NOOP_SPAN:
             return
         if isinstance(exc, Exception):  # a KeyboardInterrupt or a cancelled task is no error
+            if not self._suppress:  # an HTTP try's span records error.type by its conventions
+                kind = type(exc)
+                span.add_attribute(ERROR_TYPE, f"{kind.__module__}.{kind.__qualname__}")
             span.add_event(exc)
         token, self._token = self._token, None
         if token is not None:

@@ -28,7 +28,8 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.trace import TracerProvider
 
 from azure_core_tracing import ClientOptions, Context, SpanKind, SpanStatus, TracingContextFactory
-from azure_core_tracing.http import HttpPipeline, Request, TransportError
+from azure_core_tracing.exceptions import AzureError
+from azure_core_tracing.http import HttpPipeline, Request
 from azure_core_tracing_opentelemetry import OpenTelemetryProvider, W3CTraceContextPropagator
 
 PACKAGE = "w3c-test-service"
@@ -124,7 +125,7 @@ class W3CTestService:
         try:
             request = Request("POST", url, {"Content-Type": "application/json"}, body)
             return self.pipeline.send(request, context).status_code
-        except (ValueError, TransportError) as error:
+        except (ValueError, AzureError) as error:
             return f"{type(error).__name__}: {error}"
 
 

@@ -169,7 +169,7 @@ def test_an_unreachable_or_invalid_url_is_reported_and_the_others_still_called(
         [{"url": refused_url()}, {"url": "ftp://nowhere/"}, {"url": good}],
     )
     assert status == 200
-    assert results[0].startswith("TransportConnectionError") and "ValueError" in results[1]
+    assert results[0].startswith("ServiceRequestError") and "ValueError" in results[1]
     assert results[2] == 200
 
 

@@ -19,16 +19,16 @@ import urllib3.response
 
 from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context
+from azure_core_tracing.exceptions import AzureError
 from azure_core_tracing.headers import AUTHORIZATION, CONTENT_TYPE, PROXY_AUTHORIZATION
 from azure_core_tracing.http import environment
-from azure_core_tracing.http.error_redaction import transport_failure
+from azure_core_tracing.http.error_redaction import FailureKind, transport_failure
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.sanitizer import HttpSanitizer
 from azure_core_tracing.http.transport import (
     STREAM_CHUNK_SIZE,
     AsyncHttpTransport,
-    TransportError,
     transport_timeouts,
 )
 
@@ -57,8 +57,9 @@ class AioHttpTransport(AsyncHttpTransport):
     returned, not followed; no ``Content-Type`` the caller did not set; a seekable body with
     its ``Content-Length``, another stream chunked; response headers and reason read as
     Latin-1; the content codings ``requests`` decodes (gzip and deflate, here) decoded and
-    any other returned as it is; every failure a ``TransportError`` of the same kind, holding
-    no secret of the URL, whose cause is a redacted copy. The session it makes reads the
+    any other returned as it is; every failure a ``ServiceRequestError`` or
+    ``ServiceResponseError`` of the same kind, holding no secret of the URL, whose cause (and
+    ``inner_exception``) is a redacted copy. The session it makes reads the
     environment as ``requests`` does, not as aiohttp's ``trust_env`` would: the same proxy
     (``NO_PROXY`` CIDRs included), reached and refused as requests' ``HTTPAdapter`` does (a
     SOCKS proxy is refused), the same CA bundle (``REQUESTS_CA_BUNDLE``, else certifi's)
@@ -98,6 +99,7 @@ class AioHttpTransport(AsyncHttpTransport):
         url = request.url
         proxy: Optional[yarl.URL] = None
         proxy_headers = None
+        sent = False  # True once the response's status line and headers are in
         try:
             tls: Union[ssl.SSLContext, bool] = True
             if self._owns_session:  # the environment, read as requests reads it
@@ -132,6 +134,7 @@ class AioHttpTransport(AsyncHttpTransport):
                 # requests adds no Content-Type; a signed request must get none either.
                 skip_auto_headers=() if CONTENT_TYPE in request.headers else _NO_CONTENT_TYPE,
             )
+            sent = True
             received, coding = _latin1_headers(response.raw_headers)
             reason = _latin1(response.reason or "")
             decoder = _decoder(coding)
@@ -149,7 +152,7 @@ class AioHttpTransport(AsyncHttpTransport):
             if decoder is not None:
                 content = decoder.decompress(content) + decoder.flush()
         except Exception as error:  # whatever aiohttp, yarl, a decoder or the loop raised
-            failure, cause = self._translate(request, error, context)
+            failure, cause = self._translate(request, error, context, sent)
         else:
             return RawResponse(response.status, reason, received, content)
         # Raised outside the except block, so the original is not kept as __context__ either.
@@ -182,26 +185,33 @@ class AioHttpTransport(AsyncHttpTransport):
         return session
 
     def _translate(
-        self, request: Request, error: BaseException, context: Context
-    ) -> tuple[TransportError, BaseException]:
-        """``error`` as a ``TransportError``, redacted by the calling client's sanitizer."""
-        sanitizer = HttpSanitizer.from_context(context)
-        aiohttp = self._aiohttp
-        if isinstance(error, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-            return transport_failure(request, error, "timeout", sanitizer)
-        # requests reports a failed TLS set-up (a CA bundle OpenSSL cannot load, too) and a
-        # proxy that refuses the tunnel as ConnectionErrors (SSLError, ProxyError).
-        if isinstance(
-            error,
-            (
-                aiohttp.ClientConnectionError,
-                aiohttp.ClientPayloadError,
-                aiohttp.ClientHttpProxyError,
-                ssl.SSLError,
-            ),
-        ):
-            return transport_failure(request, error, "connection", sanitizer)
-        return transport_failure(request, error, "other", sanitizer)
+        self, request: Request, error: BaseException, context: Context, sent: bool
+    ) -> tuple[AzureError, BaseException]:
+        """``error`` as the library's error, redacted by the calling client's sanitizer."""
+        return transport_failure(
+            request, error, _kind(self._aiohttp, error, sent), HttpSanitizer.from_context(context)
+        )
+
+
+def _kind(aiohttp: Any, error: BaseException, sent: bool) -> FailureKind:
+    """Whether the request reached the service, as aiohttp says it. aiohttp 3.10 and later
+    raise ``ConnectionTimeoutError`` for connecting and ``SocketTimeoutError`` for reading;
+    the total timeout (the context's deadline) and older aiohttp's ``ServerTimeoutError``
+    do not say which, so they are read timeouts: never claim a request unsent that may not be.
+    """
+    connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", None)
+    if connect_timeout is not None and isinstance(error, connect_timeout) and not sent:
+        return "request_timeout"
+    if isinstance(error, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return "response_timeout"
+    # requests reports a failed TLS set-up (a CA bundle OpenSSL cannot load, too) and a
+    # proxy that refuses the tunnel as ConnectionErrors (SSLError, ProxyError) that never
+    # reached the service.
+    if not sent and isinstance(
+        error, (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError, ssl.SSLError)
+    ):
+        return "request"
+    return "response"
 
 
 @functools.lru_cache(maxsize=64)
@@ -361,7 +371,7 @@ async def _translated(
         except StopAsyncIteration:
             return
         except Exception as error:
-            failure, cause = transport._translate(request, error, context)
+            failure, cause = transport._translate(request, error, context, sent=True)
         else:
             yield chunk
             continue

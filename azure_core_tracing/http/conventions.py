@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from typing import NamedTuple, Optional
 
+from azure_core_tracing.factory import ERROR_TYPE
+
 OPT_IN_VARIABLE = "OTEL_SEMCONV_STABILITY_OPT_IN"
 
 
@@ -42,7 +44,7 @@ NAMES: dict[Attribute, tuple[Optional[str], Optional[str]]] = {
     Attribute.RESEND_COUNT: (None, "http.request.resend_count"),
     Attribute.STATUS_CODE: ("http.status_code", "http.response.status_code"),
     Attribute.SERVICE_REQUEST_ID: ("serviceRequestId", "az.service_request_id"),
-    Attribute.ERROR_TYPE: (None, "error.type"),
+    Attribute.ERROR_TYPE: (None, ERROR_TYPE),
 }
 
 

@@ -8,18 +8,27 @@ import os
 import socket
 from typing import Literal, Optional
 
+from azure_core_tracing.exceptions import (
+    ServiceRequestError,
+    ServiceRequestTimeoutError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.sanitizer import HttpSanitizer
-from azure_core_tracing.http.transport import (
-    TransportConnectionError,
-    TransportError,
-    TransportTimeoutError,
-)
 
 _MAX_CAUSES = 16  # how deep the search for the operating system's reason goes
 _SUBCLASSES: dict[type[BaseException], Optional[type[BaseException]]] = {}
 
-FailureKind = Literal["timeout", "connection", "other"]
+# Where the try failed: before the request reached the service, or after it was (or may have
+# been) sent. A transport that cannot tell says "response": never claim a request unsent.
+FailureKind = Literal["request", "request_timeout", "response", "response_timeout"]
+_ERRORS: dict[str, tuple[type[ServiceRequestError | ServiceResponseError], str]] = {
+    "request": (ServiceRequestError, "connection failed"),
+    "request_timeout": (ServiceRequestTimeoutError, "connecting timed out"),
+    "response": (ServiceResponseError, "reading the response failed"),
+    "response_timeout": (ServiceResponseTimeoutError, "reading the response timed out"),
+}
 
 
 class RedactedError(Exception):
@@ -28,28 +37,24 @@ class RedactedError(Exception):
 
 def transport_failure(
     request: Request, error: BaseException, kind: FailureKind, sanitizer: HttpSanitizer
-) -> tuple[TransportError, BaseException]:
+) -> tuple[ServiceRequestError | ServiceResponseError, BaseException]:
     """The library's own error for a transport's failure, and a redacted stand-in for the
     original to raise it ``from``: neither holds a secret of the URL. ``sanitizer`` is the
     calling client's (``HttpSanitizer.from_context``), so the error shows what its spans and
     log lines show.
 
+    ``kind`` picks ``ServiceRequestError``, ``ServiceResponseError`` or their timeouts.
     A transport raises them outside its ``except`` block, so the original is not kept as
     ``__context__`` either: ``raise failure from cause``."""
     where = f"{request.method} {sanitizer.sanitize_url(request.url)}"
     reason = _os_reason(error)
     detail = f"{type(error).__name__}{': ' + reason if reason else ''}"
-    failure: TransportError
-    if kind == "timeout":
-        failure = TransportTimeoutError(f"{where}: timed out ({detail})")
-    elif kind == "connection":
-        failure = TransportConnectionError(f"{where}: connection failed ({detail})")
-    else:
-        failure = TransportError(f"{where}: request failed ({detail})")
     cause = _redacted_copy(
         error, f"{where}: {reason or 'failed'} (the original message can repeat the raw URL)"
     )
-    return failure, cause
+    kind_of_error, what = _ERRORS[kind]
+    # inner_exception is the redacted copy too: the original can hold the raw URL.
+    return kind_of_error(f"{where}: {what} ({detail})", error=cause), cause
 
 
 def redacted_cause(error: BaseException, message: str) -> BaseException:

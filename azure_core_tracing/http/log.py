@@ -8,15 +8,17 @@ from typing import Optional
 
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.exceptions import ServiceRequestError, ServiceResponseError
 from azure_core_tracing.http.policy import SansIOHttpPolicy
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.sanitizer import HttpSanitizer
-from azure_core_tracing.http.transport import TransportError
 from azure_core_tracing.http.try_number import try_number
 
 _LOGGER = logging.getLogger("azure_core_tracing.http")
 _START_KEY = object()  # context key: perf_counter() when the request was logged
+# The errors whose messages the library made, from sanitized parts only.
+_OWN_ERRORS = (ServiceRequestError, ServiceResponseError, OperationCancelledError)
 
 
 class LogPolicy(SansIOHttpPolicy):
@@ -71,5 +73,5 @@ class LogPolicy(SansIOHttpPolicy):
             max(try_number(context), 0),
             type(error).__name__,
             # Only the library's own errors have messages known to hold no secret.
-            f": {error}" if isinstance(error, (TransportError, OperationCancelledError)) else "",
+            f": {error}" if isinstance(error, _OWN_ERRORS) else "",
         )

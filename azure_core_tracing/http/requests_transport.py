@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, Optional, Union
@@ -14,16 +13,16 @@ import urllib3.exceptions
 
 from azure_core_tracing.checks import check_seconds, type_name
 from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.exceptions import AzureError
 from azure_core_tracing.headers import AUTHORIZATION
 from azure_core_tracing.http import environment, urllib3_logging
-from azure_core_tracing.http.error_redaction import transport_failure
+from azure_core_tracing.http.error_redaction import FailureKind, transport_failure
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.sanitizer import HttpSanitizer
 from azure_core_tracing.http.transport import (
     STREAM_CHUNK_SIZE,
     HttpTransport,
-    TransportError,
     transport_timeouts,
 )
 from azure_core_tracing.http.urls import may_hide_user_info
@@ -35,8 +34,10 @@ class RequestsTransport(HttpTransport):
     Timeouts are float seconds; a context deadline shortens them. Redirects are not followed:
     the response of a redirect is returned as it is. Proxies, the CA bundle and netrc
     credentials come from the environment as ``requests`` finds them, but a request's own
-    ``Authorization`` header is never replaced by netrc or URL credentials. Every failure becomes a
-    ``TransportError`` whose message, and whose ``__cause__`` (of the original type, with a
+    ``Authorization`` header is never replaced by netrc or URL credentials. Every failure
+    becomes a ``ServiceRequestError`` (``ConnectTimeout``: ``ServiceRequestTimeoutError``) or
+    a ``ServiceResponseError`` (``ReadTimeout``: ``ServiceResponseTimeoutError``) whose
+    message, and whose ``__cause__`` and ``inner_exception`` (of the original type, with a
     redacted message and no chain), hold no secret of the URL. Once one is built, urllib3's
     own log records are redacted too. The errors, and urllib3's records while ``send`` runs,
     follow the calling client's ``LogOptions`` (the sanitizer its pipeline puts in the call's
@@ -76,6 +77,7 @@ class RequestsTransport(HttpTransport):
     ) -> RawResponse:
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
         deadline = context.deadline
+        sent = False  # True once the response's status line and headers are in
         try:
             response = self.session.request(
                 request.method,
@@ -91,6 +93,7 @@ class RequestsTransport(HttpTransport):
                 allow_redirects=False,
                 auth=self._auth(request),
             )
+            sent = True
             headers = response.headers  # RawResponse takes its own case-insensitive copy
             if 101 < response.status_code < 200:
                 # http.client skips only 100: the final response is still on the connection,
@@ -114,7 +117,7 @@ class RequestsTransport(HttpTransport):
         except OperationCancelledError:
             raise
         except Exception as error:  # whatever requests, urllib3 or http.client raised
-            failure, cause = _translate(request, error, HttpSanitizer.from_context(context))
+            failure, cause = _translate(request, error, HttpSanitizer.from_context(context), sent)
         else:
             return RawResponse(response.status_code, response.reason or "", headers, content)
         # Raised outside the except block, so the original is not kept as __context__ either.
@@ -199,7 +202,9 @@ def _translated(request: Request, context: Context, chunks: Iterable[bytes]) -> 
         except OperationCancelledError:
             raise
         except Exception as error:
-            failure, cause = _translate(request, error, HttpSanitizer.from_context(context))
+            failure, cause = _translate(
+                request, error, HttpSanitizer.from_context(context), sent=True
+            )
         else:
             yield chunk
             continue
@@ -237,20 +242,25 @@ def _is_timeout(error: BaseException) -> bool:
     return any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in error.args)
 
 
-# A connection lost, refused or cut short, however requests, urllib3 or http.client says it.
-_CONNECTION_ERRORS = (
-    requests.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    urllib3.exceptions.ProtocolError,
-    http.client.IncompleteRead,
-)
+def _kind(error: BaseException, sent: bool) -> FailureKind:
+    """Whether the request reached the service, as requests says it (as azure-core reads it):
+    ``ConnectTimeout`` never did; a ``ConnectionError`` before the response did not, unless
+    it is urllib3's ``ProtocolError`` (the connection dropped after sending). Anything else,
+    a ``ReadTimeout``, a body cut short or that cannot be decoded, may have."""
+    if isinstance(error, (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError)):
+        return "request_timeout"
+    if _is_timeout(error):
+        return "response_timeout"
+    if (
+        not sent
+        and isinstance(error, requests.ConnectionError)
+        and not any(isinstance(arg, urllib3.exceptions.ProtocolError) for arg in error.args)
+    ):
+        return "request"
+    return "response"
 
 
 def _translate(
-    request: Request, error: BaseException, sanitizer: HttpSanitizer
-) -> tuple[TransportError, BaseException]:
-    if _is_timeout(error):
-        return transport_failure(request, error, "timeout", sanitizer)
-    if isinstance(error, _CONNECTION_ERRORS):
-        return transport_failure(request, error, "connection", sanitizer)
-    return transport_failure(request, error, "other", sanitizer)  # a body that cannot be decoded
+    request: Request, error: BaseException, sanitizer: HttpSanitizer, sent: bool
+) -> tuple[AzureError, BaseException]:
+    return transport_failure(request, error, _kind(error, sent), sanitizer)

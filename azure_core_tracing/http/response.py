@@ -78,6 +78,12 @@ class RawResponse:
             self._body = b"".join(self.iter_bytes())
         return self._body
 
+    @property
+    def body_in_memory(self) -> Optional[bytes]:
+        """The body if it is in memory (not streamed, or streamed and read), else None: what
+        may be looked at without reading from the network (``HttpResponseError`` does)."""
+        return self._body
+
     def iter_bytes(self) -> Iterator[bytes]:
         """Yield the body in chunks, reading from the network for a streamed response."""
         self._refuse_async_stream()

@@ -15,20 +15,22 @@ import time
 from collections.abc import Awaitable, Iterator, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
+from azure_core_tracing.exceptions import ServiceRequestError, ServiceResponseError
 from azure_core_tracing.headers import RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
-from azure_core_tracing.http.transport import TransportError
 from azure_core_tracing.http.try_number import try_number, with_try_number
 from azure_core_tracing.options import RetryOptions
 
 _MAX_SLEEP_SLICE = 0.25  # seconds between looks at the context while backing off
 JITTER_MIN, JITTER_MAX = 0.8, 1.3
+# What a try that failed below HTTP raises (as azure-core's retry, both are retried).
+TransportFailure = Union[ServiceRequestError, ServiceResponseError]
 
 
 def backoff_delay(try_number: int, options: RetryOptions, jitter: float) -> float:
@@ -141,7 +143,7 @@ class Attempts:
         self._request = request
         self._original = request.copy()  # its headers are what every try starts from
         self._context = context
-        self._error: Optional[TransportError] = None
+        self._error: Optional[TransportFailure] = None
         self.number = -1
         """The try under way (0 for the first)."""
 
@@ -164,7 +166,7 @@ class Attempts:
         self._error = None
         return self._backoff() if asked is None else asked
 
-    def after_error(self, error: TransportError) -> Optional[float]:
+    def after_error(self, error: TransportFailure) -> Optional[float]:
         """None: raise ``error``. Else the seconds to wait before the next try."""
         if not self._can_retry():
             return None
@@ -211,7 +213,7 @@ class _RetryLink(NextPolicy):
         while True:
             try:
                 response = self._next.send(request, attempts.next_try())
-            except TransportError as error:
+            except (ServiceRequestError, ServiceResponseError) as error:
                 delay = attempts.after_error(error)
                 if delay is None:
                     raise
@@ -235,7 +237,7 @@ class _AsyncRetryLink(AsyncNextPolicy):
         while True:
             try:
                 response = await self._next.send(request, attempts.next_try())
-            except TransportError as error:
+            except (ServiceRequestError, ServiceResponseError) as error:
                 delay = attempts.after_error(error)
                 if delay is None:
                     raise

@@ -10,25 +10,32 @@ from typing import Union
 
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
+
+# The names of the release before, kept here for one release (see exceptions): each is the
+# base of what the transports raise now, so ``except TransportError`` still catches them.
+from azure_core_tracing.exceptions import (
+    TransportConnectionError,
+    TransportError,
+    TransportTimeoutError,
+)
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.transport_base import Transport
 
+__all__ = [
+    "STREAM_CHUNK_SIZE",
+    "AsyncHttpTransport",
+    "HttpTransport",
+    "TransportConnectionError",
+    "TransportError",
+    "TransportPolicy",
+    "TransportTimeoutError",
+    "transport_timeouts",
+]
+
 # A body is read this much at a time when it is streamed.
 STREAM_CHUNK_SIZE = 64 * 1024
-
-
-class TransportError(Exception):
-    """Sending a request failed below HTTP; ``__cause__`` is a redacted copy of the original."""
-
-
-class TransportConnectionError(TransportError, ConnectionError):
-    """The connection could not be made or was lost."""
-
-
-class TransportTimeoutError(TransportError, TimeoutError):
-    """Connecting or reading took longer than the timeout (or the context's deadline)."""
 
 
 class HttpTransport(Transport):
@@ -36,7 +43,8 @@ class HttpTransport(Transport):
 
     @abstractmethod
     def send(self, request: Request, context: Context) -> RawResponse:
-        """Send ``request`` and return the response, raising ``TransportError`` on failure.
+        """Send ``request`` and return the response, raising ``ServiceRequestError`` or
+        ``ServiceResponseError`` (or their timeouts, from ``exceptions``) on failure.
 
         The context's deadline bounds the time spent."""
 
@@ -50,7 +58,8 @@ class AsyncHttpTransport(Transport):
 
     @abstractmethod
     async def send(self, request: Request, context: Context) -> RawResponse:
-        """Send ``request`` and return the response, raising ``TransportError`` on failure.
+        """Send ``request`` and return the response, raising ``ServiceRequestError`` or
+        ``ServiceResponseError`` (or their timeouts, from ``exceptions``) on failure.
 
         The context's deadline bounds the time spent."""
 

@@ -8,11 +8,11 @@ from typing import Any, Optional
 import pytest
 
 from azure_core_tracing import ClientOptions, Context
+from azure_core_tracing.exceptions import ServiceRequestError
 from azure_core_tracing.http import (
     HttpTransport,
     RawResponse,
     Request,
-    TransportConnectionError,
 )
 from azure_core_tracing.http.conventions import Convention
 from tests.http.conftest import SERVICE, TracedClient, make_pipeline
@@ -124,7 +124,7 @@ def test_a_refused_connection_has_exactly_the_attributes_of_its_mode(
     url = refused_url("/item")
     options = ClientOptions()
     options.retry.max_retries = 0
-    with pytest.raises(TransportConnectionError):
+    with pytest.raises(ServiceRequestError):
         TracedClient(options).call(Request("GET", url, {"User-Agent": "app/1"}))
     (span,) = _http_spans(app_recorder)
     got = span.attributes
@@ -140,7 +140,7 @@ def test_a_refused_connection_has_exactly_the_attributes_of_its_mode(
         try_number=0,
         status=None,
         service_id=None,
-        error="azure_core_tracing.http.transport.TransportConnectionError",
+        error="azure_core_tracing.exceptions.ServiceRequestError",
     )
     assert [e.name for e in span.events] == ["exception"]
 

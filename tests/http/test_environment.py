@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 from urllib3.exceptions import LocationValueError
 
 from azure_core_tracing import Context
+from azure_core_tracing.exceptions import ServiceRequestError
 from azure_core_tracing.http import (
     Request,
     RequestsTransport,
-    TransportConnectionError,
     TransportError,
     environment,
 )
@@ -1168,7 +1168,8 @@ def test_a_proxy_that_refuses_the_tunnel_is_the_same_error_type_in_both_transpor
     proxy: LocalServer, clean_environment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """requests raises ``ProxyError``, a ``ConnectionError``, for a CONNECT the proxy answers
-    with an error (501 here): both transports raise ``TransportConnectionError``."""
+    with an error (501 here): both transports raise ``ServiceRequestError`` (the request never
+    reached the service)."""
     monkeypatch.setenv("HTTPS_PROXY", proxy.url(""))
     kinds = failure_types("https://127.0.0.1:9/x")
-    assert kinds == [TransportConnectionError, TransportConnectionError]
+    assert kinds == [ServiceRequestError, ServiceRequestError]
