@@ -208,7 +208,16 @@ def _kind(aiohttp: Any, error: BaseException, sent: bool) -> FailureKind:
     # proxy that refuses the tunnel as ConnectionErrors (SSLError, ProxyError) that never
     # reached the service.
     if not sent and isinstance(
-        error, (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError, ssl.SSLError)
+        error,
+        (
+            aiohttp.ClientConnectorError,
+            aiohttp.ClientHttpProxyError,
+            ssl.SSLError,
+            # A URL or proxy refused before any byte goes, as requests refuses it.
+            requests.exceptions.InvalidURL,
+            requests.exceptions.InvalidSchema,
+            aiohttp.InvalidURL,
+        ),
     ):
         return "request"
     return "response"

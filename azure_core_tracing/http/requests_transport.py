@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, Optional, Union
@@ -251,13 +252,33 @@ def _kind(error: BaseException, sent: bool) -> FailureKind:
         return "request_timeout"
     if _is_timeout(error):
         return "response_timeout"
+    if not sent and isinstance(error, _REFUSED_BEFORE_SENDING):
+        return "request"  # a URL, proxy or header requests refuses before any byte goes
     if (
         not sent
         and isinstance(error, requests.ConnectionError)
-        and not any(isinstance(arg, urllib3.exceptions.ProtocolError) for arg in error.args)
+        and not any(_dropped_after_sending(arg) for arg in error.args)
     ):
         return "request"
     return "response"
+
+
+# What requests raises before it sends anything (a URL or proxy it cannot read, a header).
+_REFUSED_BEFORE_SENDING = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidHeader,
+)
+
+
+def _dropped_after_sending(arg: object) -> bool:
+    """Whether ``arg`` (of a ConnectionError) is urllib3's word that the connection dropped
+    after the request went; http.client refusing the URL first is wrapped so too (older
+    urllib3), and was never sent."""
+    if not isinstance(arg, urllib3.exceptions.ProtocolError):
+        return False
+    return not any(isinstance(inner, http.client.InvalidURL) for inner in arg.args)
 
 
 def _translate(
