@@ -21,6 +21,7 @@ from azure_core_tracing.http import (
     Request,
 )
 from tests.http.transports import KINDS, Transport
+from tests.opentelemetry.conftest import otel  # noqa: F401 - the real SDK, for these tests too
 
 SERVICE = "Azure.Test.Service"
 Kind = Literal["sync", "async"]
@@ -203,3 +204,17 @@ def make_transport(transport_kind: str, transports: list[Transport]) -> Any:
         return transport
 
     return build
+
+
+def policy_client(kind: Kind, policy: Any, options: Optional[ClientOptions] = None) -> Driver:
+    """A pipeline of ``kind`` with ``policy`` per retry, retrying without a real wait."""
+    options = options or ClientOptions()
+    options.retry.retry_delay = 0.001
+    return Driver(
+        options,
+        "azure-test",
+        "1.0.0",
+        service_name="Test.Service",
+        per_retry_policies=[policy],
+        kind=kind,
+    )

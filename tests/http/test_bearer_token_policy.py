@@ -16,14 +16,10 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from azure_core_tracing import AccessToken, ClientOptions
 from azure_core_tracing.exceptions import ClientAuthenticationError, ServiceRequestError
@@ -40,8 +36,7 @@ from azure_core_tracing.http.bearer_token_policy import (
     decode_claims,
     needs_new_token,
 )
-from azure_core_tracing_opentelemetry import OpenTelemetryProvider
-from tests.http.conftest import Driver
+from tests.http.conftest import Driver, policy_client
 from tests.local_server import LocalServer, Reply, self_signed_certificate, tls_server_context
 from tests.opentelemetry.conftest import Otel
 from tests.support import every_record_at_debug, exception_texts, wrong
@@ -116,16 +111,6 @@ class AsyncRaising:
         pass
 
 
-@pytest.fixture
-def otel() -> Iterator[Otel]:
-    """The real OpenTelemetry SDK with its in-memory exporter."""
-    exporter = InMemorySpanExporter()
-    sdk = SdkTracerProvider()
-    sdk.add_span_processor(SimpleSpanProcessor(exporter))
-    yield Otel(sdk, exporter, OpenTelemetryProvider.create(sdk))
-    sdk.shutdown()
-
-
 def client(
     kind: Kind,
     credential: Any,
@@ -140,16 +125,7 @@ def client(
         BearerTokenCredentialPolicy if kind == "sync" else AsyncBearerTokenCredentialPolicy
     )
     policy = policy_type(credential, SCOPE, enforce_https=enforce_https)
-    options = options or ClientOptions()
-    options.retry.retry_delay = 0.001
-    return Driver(
-        options,
-        "azure-test",
-        "1.0.0",
-        service_name="Test.Service",
-        per_retry_policies=[policy],
-        kind=kind,
-    )
+    return policy_client(kind, policy, options)
 
 
 def challenge(claims: str) -> Reply:

@@ -7,19 +7,14 @@ and a bad argument is refused when the policy is built, naming it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
 from azure.core.credentials import AzureKeyCredential as CoreKeyCredential
-from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from azure_core_tracing import AzureKeyCredential, ClientOptions
 from azure_core_tracing.http import AzureKeyCredentialPolicy, Request
-from azure_core_tracing_opentelemetry import OpenTelemetryProvider
-from tests.http.conftest import Driver
+from tests.http.conftest import Driver, policy_client
 from tests.local_server import LocalServer, Reply
 from tests.opentelemetry.conftest import Otel
 from tests.support import every_record_at_debug, wrong
@@ -29,25 +24,8 @@ KINDS: list[Kind] = ["sync", "async"]
 KEY = "api-key-Vb93kQ"
 
 
-@pytest.fixture
-def otel() -> Iterator[Otel]:
-    exporter = InMemorySpanExporter()
-    sdk = SdkTracerProvider()
-    sdk.add_span_processor(SimpleSpanProcessor(exporter))
-    yield Otel(sdk, exporter, OpenTelemetryProvider.create(sdk))
-    sdk.shutdown()
-
-
 def client(kind: Kind, policy: AzureKeyCredentialPolicy, options: ClientOptions) -> Driver:
-    options.retry.retry_delay = 0.001
-    return Driver(
-        options,
-        "azure-test",
-        "1.0.0",
-        service_name="Test.Service",
-        per_retry_policies=[policy],
-        kind=kind,
-    )
+    return policy_client(kind, policy, options)
 
 
 @pytest.mark.parametrize("kind", KINDS)

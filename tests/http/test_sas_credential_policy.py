@@ -8,20 +8,15 @@ credential is refused when the policy is built.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Literal
 
 import pytest
 from azure.core.credentials import AzureSasCredential as CoreSasCredential
-from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from azure_core_tracing import AzureSasCredential, ClientOptions
 from azure_core_tracing.http import AzureSasCredentialPolicy, Request
 from azure_core_tracing.http.sas_credential_policy import carries_signature, signed_url
-from azure_core_tracing_opentelemetry import OpenTelemetryProvider
-from tests.http.conftest import Driver
+from tests.http.conftest import Driver, policy_client
 from tests.local_server import LocalServer, Reply
 from tests.opentelemetry.conftest import Otel
 from tests.support import every_record_at_debug, wrong
@@ -32,25 +27,8 @@ SIG = "Xk3bQm9pL2"
 SAS = f"sv=2024-01-01&se=2030-01-01&sig={SIG}"
 
 
-@pytest.fixture
-def otel() -> Iterator[Otel]:
-    exporter = InMemorySpanExporter()
-    sdk = SdkTracerProvider()
-    sdk.add_span_processor(SimpleSpanProcessor(exporter))
-    yield Otel(sdk, exporter, OpenTelemetryProvider.create(sdk))
-    sdk.shutdown()
-
-
 def client(kind: Kind, policy: AzureSasCredentialPolicy, options: ClientOptions) -> Driver:
-    options.retry.retry_delay = 0.001
-    return Driver(
-        options,
-        "azure-test",
-        "1.0.0",
-        service_name="Test.Service",
-        per_retry_policies=[policy],
-        kind=kind,
-    )
+    return policy_client(kind, policy, options)
 
 
 @pytest.mark.parametrize("kind", KINDS)
