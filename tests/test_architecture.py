@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "azure_core_tracing.transport_base",
         "azure_core_tracing.credentials",
         "azure_core_tracing.exceptions",
+        "azure_core_tracing.paging",
     ),
     ("azure_core_tracing.propagation_headers", "azure_core_tracing.tracecontext"),
     ("azure_core_tracing.tracing",),
