@@ -1,7 +1,8 @@
 """Run the Blob Storage sample client against Azurite, and print each call's span tree.
 
-It creates a container, uploads, reads and deletes blobs with Shared Key, reads one with an
-account SAS, shows two errors with Storage's codes, and deletes the container.
+It creates a container, uploads blobs and lists them two to a page (three pages, one API
+span each, under one application span) with Shared Key, reads one with an account SAS, shows
+two errors with Storage's codes, and deletes the container.
 
 Without --endpoint it starts Azurite itself, as the tests do (tests/azurite.py: the pinned
 npm package, installed into a cache folder on first use; it needs node and npm).
@@ -77,8 +78,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     ):
         print(f"Blob endpoint: {endpoint}\n")
         client.create_container(container)
-        for number in range(3):
+        for number in range(5):
             client.upload_blob(container, f"notes/{number}.txt", f"note {number}".encode())
+        print("\nlist_blobs, two to a page, inside an application span:")
+        with tracer_provider.get_tracer("blob-storage-sample").start_as_current_span("list notes"):
+            listed = [blob.name for blob in client.list_blobs(container, results_per_page=2)]
+        print(f"listed: {listed}")
         properties = client.get_blob_properties(container, "notes/1.txt")
         print(f"\nnotes/1.txt: {properties.size} bytes, ETag {properties.etag}\n")
         sas = generate_account_sas(

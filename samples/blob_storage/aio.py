@@ -6,16 +6,25 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Optional
 
-from azure_core_tracing import ClientOptions, Context, TracingContextFactory, distributed_trace
-from azure_core_tracing.http import AsyncHttpPipeline, AsyncHttpTransport
+from azure_core_tracing import (
+    ClientOptions,
+    Context,
+    SpanStatus,
+    TracingContextFactory,
+    distributed_trace,
+)
+from azure_core_tracing.http import AsyncHttpPipeline, AsyncHttpTransport, RawResponse
+from azure_core_tracing.paging import AsyncItemPaged
 
 from ._models import BlobProperties
 from ._protocol import (
+    DEFAULT_PAGE_SIZE,
     PACKAGE_NAME,
     PACKAGE_VERSION,
     SERVICE_NAMESPACE,
     Credential,
     Requests,
+    blob_page,
     blob_properties,
     check_account_url,
     check_options,
@@ -113,6 +122,40 @@ class AsyncBlobStorageClient:
         """Delete ``blob``."""
         request = self._requests.delete_blob(container, blob, if_match=if_match)
         raise_for_status(await self._pipeline.send(request, context), (202,))
+
+    def list_blobs(
+        self,
+        container: str,
+        *,
+        prefix: Optional[str] = None,
+        results_per_page: int = DEFAULT_PAGE_SIZE,
+        context: Optional[Context] = None,
+    ) -> AsyncItemPaged[BlobProperties]:
+        """The blobs of ``container``, with ``async for``; a plain ``def`` returning the
+        pager, as in azure-core. Each page fetch is an API span."""
+        requests = self._requests
+        requests.list_blobs(
+            container, prefix=prefix, results_per_page=results_per_page, marker=None
+        )
+
+        async def get_next(marker: Optional[str]) -> RawResponse:
+            with self._tracing_factory.create_span(
+                "AsyncBlobStorageClient.list_blobs", context
+            ) as scope:
+                request = requests.list_blobs(
+                    container, prefix=prefix, results_per_page=results_per_page, marker=marker
+                )
+                response = await self._pipeline.send(request, scope.context)
+                raise_for_status(response, (200,))
+                scope.span.set_status(SpanStatus.OK)
+                return response
+
+        async def extract_data(
+            response: RawResponse,
+        ) -> tuple[Optional[str], list[BlobProperties]]:
+            return blob_page(container, response)
+
+        return AsyncItemPaged(get_next, extract_data)
 
     async def close(self) -> None:
         """Close the pipeline's pooled connections."""

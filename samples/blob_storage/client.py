@@ -5,16 +5,25 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Optional
 
-from azure_core_tracing import ClientOptions, Context, TracingContextFactory, distributed_trace
-from azure_core_tracing.http import HttpPipeline, HttpTransport
+from azure_core_tracing import (
+    ClientOptions,
+    Context,
+    SpanStatus,
+    TracingContextFactory,
+    distributed_trace,
+)
+from azure_core_tracing.http import HttpPipeline, HttpTransport, RawResponse
+from azure_core_tracing.paging import ItemPaged
 
 from ._models import BlobProperties
 from ._protocol import (
+    DEFAULT_PAGE_SIZE,
     PACKAGE_NAME,
     PACKAGE_VERSION,
     SERVICE_NAMESPACE,
     Credential,
     Requests,
+    blob_page,
     blob_properties,
     check_account_url,
     check_options,
@@ -119,6 +128,36 @@ class BlobStorageClient:
         """Delete ``blob`` (``BlobNotFound``; ``ConditionNotMet`` for ``if_match``)."""
         request = self._requests.delete_blob(container, blob, if_match=if_match)
         raise_for_status(self._pipeline.send(request, context), (202,))
+
+    def list_blobs(
+        self,
+        container: str,
+        *,
+        prefix: Optional[str] = None,
+        results_per_page: int = DEFAULT_PAGE_SIZE,
+        context: Optional[Context] = None,
+    ) -> ItemPaged[BlobProperties]:
+        """The blobs of ``container`` (those whose names start with ``prefix``), by name,
+        fetched ``results_per_page`` at a time as they are iterated; ``by_page()`` gives the
+        pages and a ``continuation_token`` to resume from. Each page fetch is an API span."""
+        requests = self._requests
+        requests.list_blobs(  # the arguments are checked now, not at the first page
+            container, prefix=prefix, results_per_page=results_per_page, marker=None
+        )
+
+        def get_next(marker: Optional[str]) -> RawResponse:
+            # One API span per page, as @distributed_trace will make for a returned pager.
+            with self._tracing_factory.create_span(
+                "BlobStorageClient.list_blobs", context
+            ) as scope:
+                request = requests.list_blobs(
+                    container, prefix=prefix, results_per_page=results_per_page, marker=marker
+                )
+                response = raise_for_status(self._pipeline.send(request, scope.context), (200,))
+                scope.span.set_status(SpanStatus.OK)
+                return response
+
+        return ItemPaged(get_next, lambda response: blob_page(container, response))
 
     def close(self) -> None:
         """Close the pipeline's pooled connections."""

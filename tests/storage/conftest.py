@@ -1,8 +1,5 @@
-"""The Blob Storage sample client against a real Azurite, started once per test session.
-
-The Azurite tests skip only when ``node`` or ``npm`` is missing, and fail instead when
-``AZURE_CORE_TRACING_REQUIRE_AZURITE=1`` (as ``.ci/run`` sets it), so CI never passes
-without them. Every test that takes ``blob`` runs twice: with ``BlobStorageClient`` and with
+"""The Blob Storage sample client against a real Azurite (the session's ``azurite``, from
+tests/conftest.py). Every test that takes ``blob`` runs twice: with ``BlobStorageClient`` and with
 ``AsyncBlobStorageClient`` (driven through one synchronous facade, on an event loop of its
 own), traced by the real OpenTelemetry SDK (``otel``).
 """
@@ -15,47 +12,18 @@ import inspect
 import itertools
 import os
 from collections.abc import Iterator
-from typing import Any, Literal, NoReturn, Optional
+from typing import Any, Literal, Optional
 
 import pytest
 
 from azure_core_tracing import AzureNamedKeyCredential, AzureSasCredential, ClientOptions
 from samples.blob_storage import AsyncBlobStorageClient, BlobStorageClient
-from tests.azurite import (
-    ACCOUNT_KEY,
-    ACCOUNT_NAME,
-    REQUIRE_ENV,
-    Azurite,
-    AzuriteError,
-    install,
-    missing_tools,
-)
+from tests.azurite import ACCOUNT_KEY, ACCOUNT_NAME, Azurite
 from tests.opentelemetry.conftest import Otel, otel  # noqa: F401 - the real SDK, here too
 from tests.storage.fault_proxy import FaultProxy
 
 Kind = Literal["sync", "async"]
 _names = itertools.count()
-
-
-def unavailable(reason: str) -> NoReturn:
-    """Skip the Azurite tests for ``reason``, or fail them when ``REQUIRE_ENV`` is 1."""
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_ENV}=1 requires the Azurite tests", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def azurite() -> Iterator[Azurite]:
-    """Azurite's Blob service on 127.0.0.1, for the whole session; installed when missing."""
-    missing = missing_tools()
-    if missing:
-        unavailable(f"Azurite needs {' and '.join(missing)}, which is not on PATH")
-    try:
-        emulator = Azurite.start(install())
-    except AzuriteError as error:  # node and npm are there: this is a failure, not a skip
-        pytest.fail(str(error), pytrace=False)
-    with emulator:
-        yield emulator
 
 
 @pytest.fixture
@@ -105,6 +73,45 @@ class Blob:
             return self.run(result) if inspect.isawaitable(result) else result
 
         return call
+
+    def pages(
+        self, container: str, *, continuation_token: Optional[str] = None, **kwargs: Any
+    ) -> Iterator[tuple[list[str], Optional[str]]]:
+        """``list_blobs(container, **kwargs).by_page(continuation_token)``: each page's blob
+        names and the continuation token after it, a page fetched per step."""
+        pages = self.client.list_blobs(container, **kwargs).by_page(continuation_token)
+        while True:
+            if self.loop is None:
+                try:
+                    page = [item.name for item in next(pages)]
+                except StopIteration:
+                    return
+            else:
+
+                async def one() -> Optional[list[str]]:
+                    try:
+                        items = await pages.__anext__()
+                    except StopAsyncIteration:
+                        return None
+                    return [item.name async for item in items]
+
+                found = self.run(one())
+                if found is None:
+                    return
+                page = found
+            yield page, pages.continuation_token
+
+    def names(self, container: str, **kwargs: Any) -> list[str]:
+        """The names ``list_blobs(container, **kwargs)`` yields, item by item."""
+        paged = self.client.list_blobs(container, **kwargs)
+        if self.loop is None:
+            return [item.name for item in paged]
+
+        async def every() -> list[str]:
+            return [item.name async for item in paged]
+
+        found: list[str] = self.run(every())
+        return found
 
     def close(self) -> None:
         if self.loop is None:

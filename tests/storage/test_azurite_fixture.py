@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,39 +28,46 @@ from tests.azurite import (
     install,
     missing_tools,
 )
+from tests.conftest import start_azurite
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 A_TEST = "tests/storage/test_blob_operations.py::test_a_container_is_created_and_deleted"
 
 
-def _pytest_without_node(tmp_path: Path, **env: str) -> subprocess.Popen[str]:
-    """Start one Azurite test where PATH has neither node nor npm."""
-    empty = tmp_path / "empty-bin"
-    empty.mkdir(exist_ok=True)
-    environment = {k: v for k, v in os.environ.items() if k != REQUIRE_ENV}
-    environment.update(PATH=str(empty), **env)
-    return subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", A_TEST],
+def test_without_node_and_npm_the_azurite_tests_skip_saying_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Azurite needs node and npm, which is not"):
+        start_azurite()
+
+
+def test_without_node_the_azurite_tests_fail_when_required(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "npm").symlink_to(shutil.which("npm") or "/usr/bin/npm")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match=f"needs node, .*{REQUIRE_ENV}=1 requires"):
+        start_azurite()
+
+
+def test_a_run_without_node_and_npm_fails_when_required(tmp_path: Path) -> None:
+    """The whole way, as CI runs it: pytest itself reports errors, not skips, and fails."""
+    environment = {**os.environ, "PATH": str(tmp_path), REQUIRE_ENV: "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", A_TEST],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        capture_output=True,
         text=True,
+        timeout=120,
+        check=False,
     )
-
-
-def test_without_node_and_npm_the_azurite_tests_skip_unless_required(tmp_path: Path) -> None:
-    assert missing_tools(path=str(tmp_path)) == ["node", "npm"]
-    # Both runs at once: each is a whole pytest start-up.
-    skipping = _pytest_without_node(tmp_path)
-    required = _pytest_without_node(tmp_path, **{REQUIRE_ENV: "1"})
-    skipped, failed = (run.communicate(timeout=120)[0] for run in (skipping, required))
-    assert skipping.returncode == 0, skipped
-    assert "2 skipped" in skipped  # the sync and the async run
-    assert "Azurite needs node and npm, which is not on PATH" in skipped
-    assert required.returncode == 1, failed
-    assert "2 errors" in failed and "skipped" not in failed
-    assert f"{REQUIRE_ENV}=1 requires the Azurite tests" in failed
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 errors" in result.stdout and "skipped" not in result.stdout
+    assert f"{REQUIRE_ENV}=1 requires the Azurite tests" in result.stdout
 
 
 def test_ci_requires_the_azurite_tests() -> None:
