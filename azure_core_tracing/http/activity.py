@@ -1,4 +1,5 @@
-"""``RequestActivityPolicy``: one CLIENT span per try, ``HTTP <METHOD> #<try>``.
+"""``RequestActivityPolicy``: one CLIENT span per try, ``HTTP <METHOD> #<n>``, where ``n``
+counts every request of the call (retries, redirect hops, re-sends: ``try_number``).
 
 ``start``, ``finish`` and ``failed`` hold the policy's logic and do no I/O; the span's
 lifecycle is the one ``ContextAndSpan`` every traced operation shares, whose activation holds

@@ -93,9 +93,10 @@ class AzureSasCredentialPolicy(SansIOHttpPolicy):
 
     def on_request(self, request: Request, context: Context) -> Optional[Context]:
         url = request.url
+        signature = self._credential.signature  # read once: update() may run meanwhile
         if redirect_hop(context):
             # A Location may echo the signature this policy merged into the last request.
-            url = without_parameters(url, signature_parameters(self._credential.signature))
+            url = without_parameters(url, signature_parameters(signature))
             if is_cross_origin_hop(context):  # no signature for another origin
                 request.url = url
                 return None
@@ -104,7 +105,7 @@ class AzureSasCredentialPolicy(SansIOHttpPolicy):
                 "url already carries a shared access signature (a 'sig' query parameter): "
                 "give the URL without it, or leave AzureSasCredentialPolicy out"
             )
-        request.url = signed_url(url, self._credential.signature)
+        request.url = signed_url(url, signature)
         return context.with_value(_UNSIGNED_URL, url)
 
     def on_response(self, request: Request, response: RawResponse, context: Context) -> None:
