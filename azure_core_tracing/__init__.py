@@ -14,7 +14,13 @@ from azure_core_tracing.credentials import (
 )
 from azure_core_tracing.decorator import distributed_trace
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
-from azure_core_tracing.options import ClientOptions, LogOptions, RetryOptions, TelemetryOptions
+from azure_core_tracing.options import (
+    ClientOptions,
+    LogOptions,
+    RedirectOptions,
+    RetryOptions,
+    TelemetryOptions,
+)
 from azure_core_tracing.tracing import (
     AttributeSet,
     AttributeValue,
@@ -52,6 +58,7 @@ __all__ = [
     "NoOpTracer",
     "NoOpTracerProvider",
     "OperationCancelledError",
+    "RedirectOptions",
     "RetryOptions",
     "Span",
     "SpanKind",

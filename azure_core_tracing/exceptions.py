@@ -63,6 +63,11 @@ class ServiceRequestError(TransportConnectionError):
     proxy failed."""
 
 
+class HttpsRequiredError(ServiceRequestError):
+    """The request was refused before it was sent: it would carry a credential over plain
+    http. No retry changes that, so the retry policy never retries it."""
+
+
 class ServiceRequestTimeoutError(ServiceRequestError, TransportTimeoutError):
     """Connecting to the service took longer than the timeout."""
 

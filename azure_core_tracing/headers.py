@@ -13,6 +13,25 @@ TRACESTATE = "tracestate"
 AUTHORIZATION = "Authorization"
 PROXY_AUTHORIZATION = "Proxy-Authorization"
 CONTENT_TYPE = "Content-Type"
+COOKIE = "Cookie"
+AUTHORIZATION_AUXILIARY = "x-ms-authorization-auxiliary"
+LOCATION = "Location"
+HOST = "Host"
+
+# What a redirect to another origin (scheme, host or port) removes from the request: the
+# credentials a caller or a per-call policy may have put there (the built-in credential
+# policies add nothing on such a hop, and each removes its own), and the Host it named.
+CROSS_ORIGIN_REMOVED_HEADERS = (
+    AUTHORIZATION,
+    PROXY_AUTHORIZATION,
+    COOKIE,
+    AUTHORIZATION_AUXILIARY,
+    HOST,
+)
+# What a redirect that drops the body (303, or 301/302 after POST) removes with it: the
+# headers that described the body.
+BODY_HEADER_PREFIX = "content-"
+BODY_HEADERS = ("Transfer-Encoding", "Expect")
 
 # The headers a span's propagation may write: the trace context and baggage headers of W3C
 # Trace Context and Baggage, B3 (single and multi), Jaeger, AWS X-Ray and OpenTracing. Anything

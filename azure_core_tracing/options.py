@@ -1,4 +1,4 @@
-"""Client options: telemetry, retry and logging settings a service client is built from.
+"""Client options: telemetry, retry, redirect and logging settings a service client is built from.
 
 Every field is checked when it is set, so a wrong value fails where it is written. A
 pipeline or factory keeps a ``snapshot()``: a checked, read-only copy, so changing the
@@ -152,7 +152,25 @@ class LogOptions(_Options):
         return value
 
 
-_NESTED = {"telemetry": TelemetryOptions, "retry": RetryOptions, "log": LogOptions}
+@dataclass
+class RedirectOptions(_Options):
+    """How many redirects (301, 302, 303, 307, 308) a call follows: ``max_redirects`` (0: none,
+    the 3xx response is returned); one more is a ``TooManyRedirectsError``."""
+
+    max_redirects: int = 30
+
+    def _check(self, name: str, value: Any) -> Any:
+        if name == "max_redirects":
+            return check_count(value, name)
+        return value
+
+
+_NESTED = {
+    "telemetry": TelemetryOptions,
+    "retry": RetryOptions,
+    "redirect": RedirectOptions,
+    "log": LogOptions,
+}
 
 
 @dataclass
@@ -161,6 +179,7 @@ class ClientOptions(_Options):
 
     telemetry: TelemetryOptions = field(default_factory=TelemetryOptions)
     retry: RetryOptions = field(default_factory=RetryOptions)
+    redirect: RedirectOptions = field(default_factory=RedirectOptions)
     log: LogOptions = field(default_factory=LogOptions)
     transport: Optional[Union[HttpTransport, AsyncHttpTransport]] = None
     """The transport of the client's pipeline: an ``HttpTransport`` for ``HttpPipeline``, an

@@ -1,5 +1,5 @@
 """The HTTP pipelines, sync on ``requests`` and async on ``aiohttp``: retry, request ids, user
-agent, logging and tracing, in one fixed order (``PIPELINE_ORDER``), and the credential
+agent, redirects, logging and tracing, in one fixed order (``PIPELINE_ORDER``), and the credential
 policies (bearer token, key, shared access signature).
 
 Names are imported when first used (PEP 562): a program that only sets a tracer provider, or
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
         PipelinePolicy,
         SansIOHttpPolicy,
     )
+    from azure_core_tracing.http.redirect import RedirectPolicy
+    from azure_core_tracing.http.redirect_hop import is_cross_origin_hop
     from azure_core_tracing.http.request import Request
     from azure_core_tracing.http.request_id import RequestIdPolicy
     from azure_core_tracing.http.requests_transport import RequestsTransport
@@ -67,6 +69,7 @@ _WHERE = {
     "PIPELINE_ORDER": "azure_core_tracing.http.order",
     "PipelinePolicy": "azure_core_tracing.http.policy",
     "RawResponse": "azure_core_tracing.http.response",
+    "RedirectPolicy": "azure_core_tracing.http.redirect",
     "Request": "azure_core_tracing.http.request",
     "RequestActivityPolicy": "azure_core_tracing.http.activity",
     "RequestIdPolicy": "azure_core_tracing.http.request_id",
@@ -78,6 +81,7 @@ _WHERE = {
     "TransportError": "azure_core_tracing.http.transport",
     "TransportPolicy": "azure_core_tracing.http.transport",
     "TransportTimeoutError": "azure_core_tracing.http.transport",
+    "is_cross_origin_hop": "azure_core_tracing.http.redirect_hop",
 }
 
 
@@ -114,6 +118,7 @@ __all__ = [
     "NextPolicy",
     "PipelinePolicy",
     "RawResponse",
+    "RedirectPolicy",
     "Request",
     "RequestActivityPolicy",
     "RequestIdPolicy",
@@ -125,4 +130,5 @@ __all__ = [
     "TransportError",
     "TransportPolicy",
     "TransportTimeoutError",
+    "is_cross_origin_hop",
 ]

@@ -1,4 +1,5 @@
-"""``RequestActivityPolicy``: one CLIENT span per try, ``HTTP <METHOD> #<try>``.
+"""``RequestActivityPolicy``: one CLIENT span per try, ``HTTP <METHOD> #<n>``, where ``n``
+counts every request of the call (retries, redirect hops, re-sends: ``try_number``).
 
 ``start``, ``finish`` and ``failed`` hold the policy's logic and do no I/O; the span's
 lifecycle is the one ``ContextAndSpan`` every traced operation shares, whose activation holds
@@ -21,7 +22,7 @@ from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, Pipeline
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.sanitizer import REDACTED, HttpSanitizer
-from azure_core_tracing.http.try_number import try_number
+from azure_core_tracing.http.try_number import next_call_try
 from azure_core_tracing.tracing import NOOP_SPAN, AttributeValue, SpanStatus
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -79,10 +80,10 @@ class RequestActivityPolicy(PipelinePolicy):
         """``start``, and what propagation changed in the request's headers: the link puts
         them back once the try is sent, so a request a policy sends again gets fresh trace
         headers, never a stale copy of the last try's."""
+        number = next_call_try(context)  # counted traced or not: the log lines use it too
         factory = TracingContextFactory.from_context(context) or self._factory
         if not factory.is_tracing_enabled:
             return None
-        number = max(try_number(context), 0)
         scope = factory.create_http_span(
             f"HTTP {request.method} #{number}",
             context,

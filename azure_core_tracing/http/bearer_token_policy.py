@@ -34,10 +34,11 @@ from typing import Any, Optional
 from azure_core_tracing.checks import check_bool, check_header, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.credentials import AccessTokenLike, AsyncTokenCredential, TokenCredential
-from azure_core_tracing.exceptions import ClientAuthenticationError, ServiceRequestError
+from azure_core_tracing.exceptions import ClientAuthenticationError, HttpsRequiredError
 from azure_core_tracing.headers import AUTHORIZATION
 from azure_core_tracing.http.error_redaction import redacted_cause
 from azure_core_tracing.http.policy import AsyncHttpPolicy, AsyncNextPolicy, HttpPolicy, NextPolicy
+from azure_core_tracing.http.redirect_hop import is_cross_origin_hop
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
 
@@ -91,10 +92,11 @@ def check_credential(credential: object, *, asynchronous: bool) -> None:
 
 
 def require_https(request: Request, enforce_https: bool) -> None:
-    """Raise ``ServiceRequestError`` for a plain-http URL unless ``enforce_https`` is off: a
-    token sent in the clear can be read and replayed."""
+    """Raise ``HttpsRequiredError`` (a ``ServiceRequestError`` the retry policy does not
+    retry) for a plain-http URL unless ``enforce_https`` is off: a token sent in the clear
+    can be read and replayed."""
     if enforce_https and not request.url[:8].lower().startswith("https://"):
-        raise ServiceRequestError(_HTTPS_REQUIRED)
+        raise HttpsRequiredError(_HTTPS_REQUIRED)
 
 
 def needs_new_token(token: Optional[AccessTokenLike], now: float) -> bool:
@@ -235,7 +237,9 @@ class BearerTokenCredentialPolicy(HttpPolicy):
     """Authorizes every try with a bearer token from ``credential`` for ``scopes``.
 
     Put it in ``per_retry_policies``: each try then carries a current token. A plain-http
-    URL is a ``ServiceRequestError`` unless ``enforce_https=False``."""
+    URL is an ``HttpsRequiredError`` (a ``ServiceRequestError``, never retried) unless
+    ``enforce_https=False``. A redirect hop to another origin gets no token
+    (``is_cross_origin_hop``)."""
 
     def __init__(
         self, credential: TokenCredential, *scopes: str, enforce_https: bool = True
@@ -246,6 +250,8 @@ class BearerTokenCredentialPolicy(HttpPolicy):
         self._lock = threading.Lock()
 
     def send(self, request: Request, next_policy: NextPolicy, context: Context) -> RawResponse:
+        if is_cross_origin_hop(context):  # no token for another origin
+            return next_policy.send(request, context)
         require_https(request, self._cache.enforce_https)
         token = self._token()
         request.headers[AUTHORIZATION] = bearer(token.token)
@@ -305,6 +311,8 @@ class AsyncBearerTokenCredentialPolicy(AsyncHttpPolicy):
     async def send(
         self, request: Request, next_policy: AsyncNextPolicy, context: Context
     ) -> RawResponse:
+        if is_cross_origin_hop(context):  # no token for another origin
+            return await next_policy.send(request, context)
         require_https(request, self._cache.enforce_https)
         token = await self._token()
         request.headers[AUTHORIZATION] = bearer(token.token)

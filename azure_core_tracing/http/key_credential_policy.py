@@ -7,6 +7,7 @@ from typing import Optional, Protocol
 from azure_core_tracing.checks import is_token, type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.http.policy import SansIOHttpPolicy
+from azure_core_tracing.http.redirect_hop import is_cross_origin_hop
 from azure_core_tracing.http.request import Request
 
 
@@ -24,7 +25,8 @@ class AzureKeyCredentialPolicy(SansIOHttpPolicy):
     given) on every try, so a key rotated with ``update`` is sent from the next try on.
 
     Runs in both pipelines; put it in ``per_retry_policies``. The header's value shows as
-    ``REDACTED`` in spans and logs unless ``LogOptions.allowed_headers`` names it."""
+    ``REDACTED`` in spans and logs unless ``LogOptions.allowed_headers`` names it. A redirect
+    hop to another origin carries no such header (``is_cross_origin_hop``)."""
 
     def __init__(
         self, credential: KeyCredential, name: str, *, prefix: Optional[str] = None
@@ -50,4 +52,7 @@ class AzureKeyCredentialPolicy(SansIOHttpPolicy):
         self._prefix = "" if prefix is None else f"{str.__str__(prefix)} "
 
     def on_request(self, request: Request, context: Context) -> None:
+        if is_cross_origin_hop(context):  # no key for another origin, even one set by hand
+            request.headers.pop(self._name, None)
+            return
         request.headers[self._name] = f"{self._prefix}{self._credential.key}"

@@ -13,7 +13,7 @@ from azure_core_tracing.http.policy import SansIOHttpPolicy
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
 from azure_core_tracing.http.sanitizer import HttpSanitizer
-from azure_core_tracing.http.try_number import try_number
+from azure_core_tracing.http.try_number import call_try_number
 
 _LOGGER = logging.getLogger("azure_core_tracing.http")
 _START_KEY = object()  # context key: perf_counter() when the request was logged
@@ -39,7 +39,7 @@ class LogPolicy(SansIOHttpPolicy):
             "HTTP request %s %s (try %d)",
             request.method,
             self._sanitizer.sanitize_url(request.url),
-            max(try_number(context), 0),
+            call_try_number(context),
         )
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug(
@@ -56,7 +56,7 @@ class LogPolicy(SansIOHttpPolicy):
             response.status_code,
             response.reason,
             (time.perf_counter() - started) * 1000.0,
-            max(try_number(context), 0),
+            call_try_number(context),
         )
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug(
@@ -70,7 +70,7 @@ class LogPolicy(SansIOHttpPolicy):
         _LOGGER.info(
             "HTTP request failed after %.1f ms (try %d): %s%s",
             (time.perf_counter() - started) * 1000.0,
-            max(try_number(context), 0),
+            call_try_number(context),
             type(error).__name__,
             # Only the library's own errors have messages known to hold no secret.
             f": {error}" if isinstance(error, _OWN_ERRORS) else "",

@@ -20,6 +20,7 @@ from azure_core_tracing.http.policy import (
     PipelinePolicy,
     SansIOHttpPolicy,
 )
+from azure_core_tracing.http.redirect import RedirectPolicy
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.request_id import RequestIdPolicy
 from azure_core_tracing.http.response import RawResponse
@@ -27,6 +28,7 @@ from azure_core_tracing.http.retry import RetryPolicy
 from azure_core_tracing.http.sanitizer import HttpSanitizer, with_sanitizer
 from azure_core_tracing.http.telemetry import TelemetryPolicy
 from azure_core_tracing.http.transport import AsyncHttpTransport, HttpTransport, TransportPolicy
+from azure_core_tracing.http.try_number import with_call_tries
 from azure_core_tracing.options import ClientOptions
 
 Kind = Literal["sync", "async"]
@@ -39,6 +41,7 @@ _ORDER: tuple[Union[str, type[PipelinePolicy]], ...] = (
     _PER_CALL,
     RequestIdPolicy,
     TelemetryPolicy,
+    RedirectPolicy,
     RetryPolicy,
     _PER_RETRY,
     RequestActivityPolicy,
@@ -142,6 +145,7 @@ def build_policies(
         _PER_CALL: lambda: per_call,
         RequestIdPolicy: lambda: [RequestIdPolicy()],
         TelemetryPolicy: lambda: [TelemetryPolicy(name, version, options.telemetry.application_id)],
+        RedirectPolicy: lambda: [RedirectPolicy(options.redirect)],
         RetryPolicy: lambda: [retry(options)],
         _PER_RETRY: lambda: per_retry,
         RequestActivityPolicy: lambda: [RequestActivityPolicy(factory, sanitizer)],
@@ -158,12 +162,13 @@ def check_send(
     request: object, context: object, sanitizer: HttpSanitizer
 ) -> tuple[Request, Context]:
     """A copy of ``request`` to send (so the caller's never changes; its body from where it
-    started) and the call's context, which carries the client's ``sanitizer``: a transport
-    shared by clients redacts by the rules of the one calling."""
+    started) and the call's context, which carries the client's ``sanitizer`` (a transport
+    shared by clients redacts by the rules of the one calling) and the call's try counter
+    (every request the call sends has its own number)."""
     if not isinstance(request, Request):
         raise TypeError(f"request must be a Request, got {type_name(request)}")
-    return request.for_send(), with_sanitizer(
-        check_context(context, optional=True) or _ROOT, sanitizer
+    return request.for_send(), with_call_tries(
+        with_sanitizer(check_context(context, optional=True) or _ROOT, sanitizer)
     )
 
 

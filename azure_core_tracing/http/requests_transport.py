@@ -158,6 +158,12 @@ class _EnvironmentSession(requests.Session):
     ``environment.settings_for``: requests' answers, without its scan of ``os.environ`` on
     every request."""
 
+    def get_redirect_target(self, resp: requests.Response) -> Optional[str]:
+        # The pipeline's RedirectPolicy follows redirects. Without this, requests prepares
+        # the next request of every 3xx even when not following it (``Response.next``), and
+        # that fails a 307 or 308 to a request whose stream cannot be rewound.
+        return None
+
     def merge_environment_settings(  # type: ignore[override]
         self,
         url: str,

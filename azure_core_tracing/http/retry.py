@@ -19,7 +19,11 @@ from typing import Callable, Optional, Union
 
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context, OperationCancelledError
-from azure_core_tracing.exceptions import ServiceRequestError, ServiceResponseError
+from azure_core_tracing.exceptions import (
+    HttpsRequiredError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure_core_tracing.headers import RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS
 from azure_core_tracing.http.policy import AsyncNextPolicy, NextPolicy, PipelinePolicy
 from azure_core_tracing.http.request import Request
@@ -78,12 +82,15 @@ def retry_after_delay(headers: Mapping[str, str], now: datetime) -> Optional[flo
 
 
 class RetryPolicy(PipelinePolicy):
-    """Retries the configured status codes and transport errors, nothing else.
+    """Retries the configured status codes and transport errors (not ``HttpsRequiredError``),
+    nothing else.
 
-    Every try starts from the headers the request had when it reached this policy (so no
-    per-try header leaks into the next try) and a rewound body. The context's cancellation
-    and deadline bound it all: no back-off sleeps past the deadline. A response asking for a
-    wait over ``options.max_retry_after`` is returned at once, not retried.
+    Every try sends a copy of the request as it reached this policy, with a rewound body: no
+    header, URL or method a per-retry policy changed leaks into the next try, or back to the
+    policies above (the redirect policy builds its next hop from the request it sent). The
+    context's cancellation and deadline bound it all: no back-off sleeps past the deadline.
+    A response asking for a wait over ``options.max_retry_after`` is returned at once, not
+    retried.
     """
 
     def __init__(
@@ -112,7 +119,9 @@ class RetryPolicy(PipelinePolicy):
 
     @staticmethod
     def get_retry_count(context: Context) -> int:
-        """The try under way: -1 outside any retry policy, 0 on the first try, then 1, 2, ..."""
+        """The retry count within the current request: -1 outside any retry policy, 0 on the
+        first try, then 1, 2, ... A redirect hop is a new request: it starts again at 0 (the
+        try's span name counts every request of the call instead)."""
         return try_number(context)
 
     def begin(self, request: Request, context: Context) -> Attempts:
@@ -129,7 +138,7 @@ class RetryPolicy(PipelinePolicy):
 class Attempts:
     """The retry decisions for one send; it does no I/O, the runner sends and waits."""
 
-    __slots__ = ("_context", "_error", "_jitter", "_options", "_original", "_request", "number")
+    __slots__ = ("_context", "_error", "_jitter", "_options", "_request", "number")
 
     def __init__(
         self,
@@ -140,21 +149,20 @@ class Attempts:
     ) -> None:
         self._options = options
         self._jitter = jitter
-        self._request = request
-        self._original = request.copy()  # its headers are what every try starts from
+        self._request = request  # never sent itself: every try starts from it
         self._context = context
         self._error: Optional[TransportFailure] = None
         self.number = -1
         """The try under way (0 for the first)."""
 
-    def next_try(self) -> Context:
-        """Make the request ready for the next try; the context to send it with."""
+    def next_try(self) -> tuple[Request, Context]:
+        """The next try's request (a copy of the one given, its body rewound) and the
+        context to send it with."""
         self._context.throw_if_cancelled()
         self.number += 1
         if self.number:
-            self._request.headers = self._original.headers  # the setter takes a copy
             self._request.rewind_body()
-        return with_try_number(self._context, self.number)
+        return self._request.copy(), with_try_number(self._context, self.number)
 
     def after_response(self, response: RawResponse) -> Optional[float]:
         """None: return ``response``. Else the seconds to wait before the next try."""
@@ -168,7 +176,7 @@ class Attempts:
 
     def after_error(self, error: TransportFailure) -> Optional[float]:
         """None: raise ``error``. Else the seconds to wait before the next try."""
-        if not self._can_retry():
+        if isinstance(error, HttpsRequiredError) or not self._can_retry():
             return None
         self._error = error
         return self._backoff()
@@ -212,7 +220,7 @@ class _RetryLink(NextPolicy):
         attempts = self._policy.begin(request, context)
         while True:
             try:
-                response = self._next.send(request, attempts.next_try())
+                response = self._next.send(*attempts.next_try())
             except (ServiceRequestError, ServiceResponseError) as error:
                 delay = attempts.after_error(error)
                 if delay is None:
@@ -236,7 +244,7 @@ class _AsyncRetryLink(AsyncNextPolicy):
         attempts = self._policy.begin(request, context)
         while True:
             try:
-                response = await self._next.send(request, attempts.next_try())
+                response = await self._next.send(*attempts.next_try())
             except (ServiceRequestError, ServiceResponseError) as error:
                 delay = attempts.after_error(error)
                 if delay is None:

@@ -9,6 +9,7 @@ from typing import Optional, Protocol
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context
 from azure_core_tracing.http.policy import SansIOHttpPolicy
+from azure_core_tracing.http.redirect_hop import is_cross_origin_hop, redirect_hop
 from azure_core_tracing.http.request import Request
 from azure_core_tracing.http.response import RawResponse
 
@@ -34,6 +35,28 @@ def carries_signature(url: str) -> bool:
     )
 
 
+def signature_parameters(signature: str) -> frozenset[str]:
+    """The names (lower-case) of the query parameters ``signature`` is made of, and ``sig``."""
+    signature = signature[1:] if signature.startswith("?") else signature
+    names = {pair.partition("=")[0].lower() for pair in _SEPARATORS.split(signature)}
+    return frozenset(names - {""} | {SIGNATURE_PARAMETER})
+
+
+def without_parameters(url: str, names: frozenset[str]) -> str:
+    """``url`` without the query parameters named in ``names`` (lower-case; any case in the
+    URL); the rest of it as it was."""
+    head, hash_, fragment = url.partition("#")
+    path, question, query = head.partition("?")
+    if not question:
+        return url
+    kept = [
+        pair
+        for pair in _SEPARATORS.split(query)
+        if pair and pair.partition("=")[0].lower() not in names
+    ]
+    return f"{path}{'?' if kept else ''}{'&'.join(kept)}{hash_}{fragment}"
+
+
 def signed_url(url: str, signature: str) -> str:
     """``url`` with ``signature`` (``a=1&sig=...``, a leading ``?`` dropped) merged into its
     query, before any fragment."""
@@ -56,7 +79,9 @@ class AzureSasCredentialPolicy(SansIOHttpPolicy):
     Runs in both pipelines; put it in ``per_retry_policies``. The signature's parameters show
     as ``REDACTED`` in spans and logs unless ``LogOptions.allowed_query_parameters`` names
     them. The URL is restored when the try's response (or error) comes back, so the next try
-    is signed afresh."""
+    is signed afresh. On a redirect hop, the signature's parameters are first taken out of
+    the URL (a ``Location`` may echo them); a hop to another origin is then sent unsigned
+    (``is_cross_origin_hop``)."""
 
     def __init__(self, credential: SasCredential) -> None:
         if isinstance(credential, (str, bytes)) or not hasattr(credential, "signature"):
@@ -66,14 +91,21 @@ class AzureSasCredentialPolicy(SansIOHttpPolicy):
             )
         self._credential = credential
 
-    def on_request(self, request: Request, context: Context) -> Context:
+    def on_request(self, request: Request, context: Context) -> Optional[Context]:
         url = request.url
+        signature = self._credential.signature  # read once: update() may run meanwhile
+        if redirect_hop(context):
+            # A Location may echo the signature this policy merged into the last request.
+            url = without_parameters(url, signature_parameters(signature))
+            if is_cross_origin_hop(context):  # no signature for another origin
+                request.url = url
+                return None
         if carries_signature(url):
             raise ValueError(
                 "url already carries a shared access signature (a 'sig' query parameter): "
                 "give the URL without it, or leave AzureSasCredentialPolicy out"
             )
-        request.url = signed_url(url, self._credential.signature)
+        request.url = signed_url(url, signature)
         return context.with_value(_UNSIGNED_URL, url)
 
     def on_response(self, request: Request, response: RawResponse, context: Context) -> None:

@@ -31,6 +31,7 @@ BOTH = {
     "test_deadlines",
     "test_log",
     "test_pipeline",
+    "test_redirect",
     "test_retry",
 }
 T = TypeVar("T")

@@ -86,6 +86,7 @@ def test_the_fixed_order_is_the_cpp_sdks_and_written_once() -> None:
         "_Recorder",
         "RequestIdPolicy",
         "TelemetryPolicy",
+        "RedirectPolicy",
         "RetryPolicy",
         "_Recorder",
         "RequestActivityPolicy",
@@ -93,7 +94,7 @@ def test_the_fixed_order_is_the_cpp_sdks_and_written_once() -> None:
         "TransportPolicy",
     ]
     assert PIPELINE_ORDER == (
-        "per-call policies → RequestIdPolicy → TelemetryPolicy → RetryPolicy → "
+        "per-call policies → RequestIdPolicy → TelemetryPolicy → RedirectPolicy → RetryPolicy → "
         "per-retry policies → RequestActivityPolicy → LogPolicy → TransportPolicy"
     )
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
