@@ -17,7 +17,7 @@ from typing import Optional
 from urllib.parse import unquote, urlsplit
 
 from azure_core_tracing import AzureNamedKeyCredential, Context
-from azure_core_tracing.http import Request, SansIOHttpPolicy
+from azure_core_tracing.http import Request, SansIOHttpPolicy, is_cross_origin_hop
 
 # In this order, one line each (empty when absent) after the method.
 SIGNED_HEADERS = (
@@ -110,7 +110,10 @@ class SharedKeyCredentialPolicy(SansIOHttpPolicy):
     (so ``update`` takes effect on the next try), with a fresh ``x-ms-date``.
 
     A per-retry policy: each try starts from the request's original headers, so the
-    ``Authorization`` of one try is never signed into the next. Runs in both pipelines."""
+    ``Authorization`` of one try is never signed into the next. A redirect hop to the same
+    origin is signed for its own URL; one that crossed to another origin is sent unsigned
+    (``is_cross_origin_hop``): the key signs requests for this account only. Runs in both
+    pipelines."""
 
     def __init__(self, credential: AzureNamedKeyCredential) -> None:
         if not hasattr(credential, "named_key"):
@@ -122,6 +125,8 @@ class SharedKeyCredentialPolicy(SansIOHttpPolicy):
         self._credential = credential
 
     def on_request(self, request: Request, context: Context) -> Optional[Context]:
+        if is_cross_origin_hop(context):
+            return None
         account_name, account_key = self._credential.named_key
         request.headers["x-ms-date"] = formatdate(usegmt=True)
         signature = sign(account_key, string_to_sign(request, account_name))

@@ -13,7 +13,7 @@ from tests.local_server import BackgroundServer, QuietHandler
 
 Fault = Literal["503", "drop"]
 """``503``: a ServerBusy reply, never forwarded. ``drop``: the connection is closed after the
-request is read, with no response at all."""
+request is read, with no response at all. ``redirect_next`` answers with a 307 instead."""
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host"}
 
 
@@ -34,7 +34,7 @@ class FaultProxy(BackgroundServer):
 
     def __init__(self, target_port: int) -> None:
         self.exchanges: list[Exchange] = []
-        self._faults: list[Fault] = []
+        self._faults: list[str] = []  # a Fault, or "307 <Location>"
         self._lock = threading.Lock()
         proxy = self
 
@@ -55,6 +55,10 @@ class FaultProxy(BackgroundServer):
                 if fault == "503":
                     exchange.fault, exchange.status = fault, 503
                     self._reply(503, {"x-ms-error-code": "ServerBusy"}, b"")
+                    return
+                if fault is not None and fault.startswith("307 "):
+                    exchange.fault, exchange.status = "307", 307
+                    self._reply(307, {"Location": fault[4:]}, b"")
                     return
                 self._forward(exchange, body)
 
@@ -100,6 +104,11 @@ class FaultProxy(BackgroundServer):
         """Answer the next ``len(faults)`` requests with these faults, in order."""
         with self._lock:
             self._faults.extend(faults)
+
+    def redirect_next(self, location: str) -> None:
+        """Answer the next request with ``307 Temporary Redirect`` to ``location``."""
+        with self._lock:
+            self._faults.append(f"307 {location}")
 
     def forwarded(self) -> list[Exchange]:
         """The exchanges that reached Azurite."""
