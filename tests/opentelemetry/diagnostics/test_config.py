@@ -9,15 +9,14 @@ import pytest
 from azure_core_tracing_opentelemetry.diagnostics import (
     BASE_CONFIG_PATH,
     DEFAULT_KVP_FILTER,
-    DROP_IN_CONFIG_DIR,
     DEFAULT_LOG_PATH,
+    DROP_IN_CONFIG_DIR,
     Level,
     TelemetryConfig,
     kvp_filter_for,
     load_config,
     log_filters_for,
 )
-
 
 SAMPLE = Path(__file__).parent / "data" / "azure-init-sample.toml"
 
