@@ -5,8 +5,10 @@ parts are usable alone (``KvpWriter`` with ``KvpSpanProcessor`` or ``KvpLogHandl
 """
 
 from azure_core_tracing_opentelemetry.diagnostics.config import (
+    BASE_CONFIG_PATH,
     DEFAULT_KVP_FILTER,
     DEFAULT_LOG_PATH,
+    DROP_IN_CONFIG_DIR,
     TelemetryConfig,
     kvp_filter_for,
     load_config,
@@ -39,10 +41,12 @@ from azure_core_tracing_opentelemetry.diagnostics.report import (
 )
 
 __all__ = [
+    "BASE_CONFIG_PATH",
     "DEFAULT_EVENT_PREFIX",
     "DEFAULT_KVP_FILTER",
     "DEFAULT_KVP_POOL_PATH",
     "DEFAULT_LOG_PATH",
+    "DROP_IN_CONFIG_DIR",
     "KEY_FIELD_BYTES",
     "KEY_MAX_BYTES",
     "PROVISIONING_REPORT_KEY",

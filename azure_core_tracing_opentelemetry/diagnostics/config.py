@@ -1,6 +1,11 @@
-"""``TelemetryConfig`` from a TOML file, and which filter each layer uses (env > config > default).
+"""``TelemetryConfig`` as azure-init loads it, and which filter each layer uses.
 
-The file holds (every key optional)::
+The sources are merged as azure-init's ``Config::load`` merges them with figment: built-in
+defaults, then the base file (``/etc/azure-init.toml``), then every ``*.toml`` in the drop-in
+directory (``/etc/azure-init.d/``) in lexical order, then an explicit path (a file, or a
+directory of ``*.toml`` merged the same way). Later wins key by key: tables are merged
+recursively, anything else (arrays included) is replaced. A path that is not a regular file is
+skipped, as figment skips it. The keys this library reads (every one optional)::
 
     [telemetry]
     kvp_diagnostics = true            # write KVP records at all
@@ -8,6 +13,8 @@ The file holds (every key optional)::
 
     [azure_init_log_path]
     path = "/var/log/azure-init.log"  # the file layer
+
+Every other section and key (``[ssh]``, ``[imds]``, …) is azure-init's, and ignored here.
 """
 
 from __future__ import annotations
@@ -26,16 +33,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11
     import tomli as tomllib
 
+BASE_CONFIG_PATH = "/etc/azure-init.toml"
+DROP_IN_CONFIG_DIR = "/etc/azure-init.d"
 DEFAULT_LOG_PATH = "/var/log/azure-init.log"
 KVP_FILTER_ENV = "AZURE_INIT_KVP_FILTER"
 LOG_FILTER_ENV = "AZURE_INIT_LOG"
 DEFAULT_KVP_FILTER = "warn,azure_core_tracing=info,azure_core_tracing_opentelemetry=info"
 DEFAULT_STDERR_FILTER = "error"
 DEFAULT_FILE_FILTER = "info"
-_SCHEMA: dict[str, dict[str, type]] = {
-    "telemetry": {"kvp_diagnostics": bool, "kvp_filter": str},
-    "azure_init_log_path": {"path": str},
+# (section, key) -> (the TelemetryConfig field, the TOML type): the only keys read.
+_SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
+    ("telemetry", "kvp_diagnostics"): ("kvp_diagnostics", bool),
+    ("telemetry", "kvp_filter"): ("kvp_filter", str),
+    ("azure_init_log_path", "path"): ("log_path", str),
 }
+_SECTIONS = frozenset(section for section, _ in _SCHEMA)
 _KIND_NAMES: dict[type, str] = {
     bool: "a boolean",
     str: "a string",
@@ -45,11 +57,12 @@ _KIND_NAMES: dict[type, str] = {
     list: "an array",
 }
 _log = logging.getLogger(__name__)
+PathArg = Union[str, "os.PathLike[str]"]
 
 
 @dataclass(frozen=True)
 class TelemetryConfig:
-    """What the configuration file says about diagnostics; defaults for what it leaves out."""
+    """What the configuration says about diagnostics; defaults for what it leaves out."""
 
     kvp_diagnostics: bool = True
     kvp_filter: Optional[str] = None
@@ -64,42 +77,109 @@ class TelemetryConfig:
             raise ValueError(f"log_path must be a non-empty path, got {self.log_path!r}")
 
 
-def load_config(path: Union[str, os.PathLike[str]]) -> TelemetryConfig:
-    """Read ``path``; an unknown key, a wrong type or bad TOML is a ``ValueError`` naming both."""
-    where = os.fspath(path)
-    with open(where, "rb") as file:
-        raw = file.read()
+def load_config(
+    path: Optional[PathArg] = None,
+    *,
+    base_path: PathArg = BASE_CONFIG_PATH,
+    drop_in_dir: PathArg = DROP_IN_CONFIG_DIR,
+) -> TelemetryConfig:
+    """Merge ``base_path``, the ``*.toml`` of ``drop_in_dir`` and ``path`` as azure-init does.
+
+    Missing files are skipped; an unreadable file or bad TOML is a ``ValueError`` naming the
+    file (and the line), a used key of the wrong type one naming the file, section and key.
+    """
+    merged: dict[str, Any] = {}
+    origins: dict[tuple[str, ...], str] = {}  # where each section and used key last came from
+    files = [os.fspath(base_path), *_toml_files(drop_in_dir)]
+    if path is not None:
+        explicit = os.fspath(path)
+        files.extend(_toml_files(explicit) if os.path.isdir(explicit) else [explicit])
+    for where in files:
+        if not os.path.isfile(where):  # figment: a missing file (or not a file) is empty
+            _log.debug("configuration file %s not found, skipped", where)
+            continue
+        _log.debug("merging configuration file %s", where)
+        _merge(merged, _read(where), origins, where)
+    return _extract(merged, origins)
+
+
+def _toml_files(directory: PathArg) -> list[str]:
+    """The ``*.toml`` entries of ``directory``, sorted; none if it is not a directory."""
+    where = os.fspath(directory)
+    if not os.path.isdir(where):
+        return []
     try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        names = os.listdir(where)
+    except OSError as error:
+        raise ValueError(f"{where}: cannot list the directory: {error.strerror}") from None
+    # Rust's Path::extension: "x.toml" has one, ".toml" (a hidden name) has none.
+    chosen = [name for name in names if name.endswith(".toml") and name != ".toml"]
+    # Byte order, as Rust sorts paths (and unlike a locale's collation).
+    chosen.sort(key=os.fsencode)
+    return [os.path.join(where, name) for name in chosen]
+
+
+def _read(where: str) -> dict[str, Any]:
+    try:
+        with open(where, "rb") as file:
+            raw = file.read()
+    except OSError as error:
+        raise ValueError(f"{where}: cannot read: {error.strerror}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ValueError(f"{where}: not valid TOML: not UTF-8 (at line {line})") from None
+    except tomllib.TOMLDecodeError as error:  # its message gives the line and column
         raise ValueError(f"{where}: not valid TOML: {error}") from None
+
+
+def _merge(
+    into: dict[str, Any],
+    incoming: Mapping[str, Any],
+    origins: dict[tuple[str, ...], str],
+    where: str,
+    prefix: tuple[str, ...] = (),
+) -> None:
+    """figment's ``merge``: tables are unioned recursively, any other value replaced."""
+    for key, value in incoming.items():
+        name = (*prefix, key)
+        if len(name) <= 2:
+            origins[name] = where
+        if isinstance(value, dict):
+            existing = into.get(key)
+            if not isinstance(existing, dict):  # a table replaces what was not one
+                existing = into[key] = {}
+            _merge(existing, value, origins, where, name)
+        else:
+            into[key] = value
+
+
+def _extract(merged: Mapping[str, Any], origins: Mapping[tuple[str, ...], str]) -> TelemetryConfig:
+    """Only the sections and keys in ``_SCHEMA`` are read, and their types checked."""
+    for section in _SECTIONS:
+        table = merged.get(section)
+        if table is not None and not isinstance(table, dict):
+            raise ValueError(
+                f"{origins[(section,)]}: [{section}] must be a table, got {_kind(table)}"
+            )
     values: dict[str, Any] = {}
-    for section, table in document.items():
-        keys = _SCHEMA.get(section)
-        if keys is None:
-            raise ValueError(f"{where}: unknown key {section!r} (known: {', '.join(_SCHEMA)})")
-        if not isinstance(table, dict):
-            raise ValueError(f"{where}: {section!r} must be a table, got {_kind(table)}")
-        for key, value in table.items():
-            expected = keys.get(key)
-            if expected is None:
-                raise ValueError(
-                    f"{where}: unknown key '{section}.{key}' (known: {', '.join(keys)})"
-                )
-            if type(value) is not expected:
-                raise ValueError(
-                    f"{where}: '{section}.{key}' must be {_KIND_NAMES[expected]}, "
-                    f"got {_kind(value)}"
-                )
-            values[key] = value
+    for (section, key), (field, expected) in _SCHEMA.items():
+        table = merged.get(section) or {}
+        if key not in table:
+            continue
+        value = table[key]
+        if type(value) is not expected:  # a bool is not an int here, nor an int a bool
+            raise ValueError(
+                f"{origins[(section, key)]}: [{section}] {key} must be "
+                f"{_KIND_NAMES[expected]}, got {_kind(value)}"
+            )
+        values[field] = value
     try:
-        return TelemetryConfig(
-            kvp_diagnostics=values.get("kvp_diagnostics", True),
-            kvp_filter=values.get("kvp_filter"),
-            log_path=values.get("path", DEFAULT_LOG_PATH),
-        )
+        return TelemetryConfig(**values)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{where}: 'azure_init_log_path.path': {error}") from None
+        where = origins.get(("azure_init_log_path", "path"), "configuration")
+        raise ValueError(f"{where}: [azure_init_log_path] path: {error}") from None
 
 
 def kvp_filter_for(
@@ -134,7 +214,9 @@ def log_filters_for(environ: Optional[Mapping[str, str]] = None) -> tuple[EnvFil
             chosen = EnvFilter(text)
             return chosen, chosen
         except ValueError as error:
-            _log.warning("ignoring environment variable %s: %s", LOG_FILTER_ENV, error)
+            _log.warning(
+                "ignoring environment variable %s: %s; using the defaults", LOG_FILTER_ENV, error
+            )
     return EnvFilter(DEFAULT_STDERR_FILTER), EnvFilter(DEFAULT_FILE_FILTER)
 
 

@@ -6,6 +6,9 @@ root process append to, or create, whatever file it names. ``O_NOFOLLOW`` refuse
 link planted there names another file too: a regular file with more than one link is refused.
 A FIFO would block the open (and every write) forever: the open does not wait, and only a
 regular file or a character device (``/dev/null``, a terminal) is taken.
+
+A log file's missing parent directories are created 0700 (``create_parent_dirs``): a log may
+hold what a provisioning agent saw, and a directory only its owner can enter keeps it so.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFO
 SYMLINK_REFUSED = "it is a symbolic link, which is never followed"
 HARD_LINK_REFUSED = "it is a file with more than one name (a hard link), which is never written"
 KIND_REFUSED = "it is neither a regular file nor a character device"
+DIRECTORY_MODE = 0o700
 
 
 def open_for_append(path: str) -> int:
@@ -47,3 +51,27 @@ def open_for_append(path: str) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def create_parent_dirs(path: str) -> None:
+    """Create the missing directories above ``path``, each with mode 0700 whatever the umask;
+    directories that exist are left as they are. An ``OSError`` when one cannot be made."""
+    missing: list[str] = []
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(parent):
+        missing.append(parent)
+        above = os.path.dirname(parent)
+        if above == parent:
+            break
+        parent = above
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, DIRECTORY_MODE)
+        except FileExistsError:
+            if os.path.isdir(directory):
+                continue  # made by someone else meanwhile: theirs, left as it is
+            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), directory) from None
+        # The umask can only take bits away, and here only the owner's own: a directory its
+        # owner cannot enter would hold no log at all.
+        if stat.S_IMODE(os.stat(directory).st_mode) != DIRECTORY_MODE:
+            os.chmod(directory, DIRECTORY_MODE)

@@ -23,7 +23,7 @@ from typing import Any, Optional, Union
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
-from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from azure_core_tracing_opentelemetry.diagnostics.escape import one_line
@@ -73,13 +73,17 @@ class KvpSpanProcessor(SpanProcessor):
         self._writer = writer
         self._filter = filter
 
+    def on_start(self, span: Span, parent_context: Optional[otel_context.Context] = None) -> None:
+        if self._filter is not None:
+            self._filter.span_started(span, parent_context)
+
     def on_end(self, span: ReadableSpan) -> None:
         selected = self._filter
         # A span the filter drops may still hold a health report (which passes any filter) or
         # an event it lets through: those spans go too, and their events are sorted out later.
         if (
             selected is None
-            or selected.enabled(span_target(span), _span_level(span.status.status_code))
+            or selected.enabled(span_target(span), _span_level(span.status.status_code), span)
             or span.events
         ):
             self._writer.submit(self._render, span)
@@ -98,13 +102,13 @@ class KvpSpanProcessor(SpanProcessor):
         trace_id, span_id = (context.trace_id, context.span_id) if context else (0, 0)
         events = span.events
         pairs = (
-            _event_pairs(writer, selected, target, events, _IDS % (trace_id, span_id))
+            _event_pairs(writer, selected, span, target, events, _IDS % (trace_id, span_id))
             if events
             else []
         )
         code = span.status.status_code
         level = _span_level(code)
-        if selected is None or selected.enabled(target, level):
+        if selected is None or selected.enabled(target, level, span):
             # A span's value is short and ASCII, always one record: its key is a cached head
             # and an id, with no KvpKey to make and fit per span.
             head = event_key_head(
@@ -125,6 +129,7 @@ class KvpSpanProcessor(SpanProcessor):
 def _event_pairs(
     writer: KvpWriter,
     selected: Optional[EnvFilter],
+    span: ReadableSpan,
     target: str,
     events: Sequence[Event],
     ids: str,
@@ -137,7 +142,7 @@ def _event_pairs(
             pairs.append(_report_pair(report))
             continue
         level = _event_level(event)
-        if selected is None or selected.enabled(target, level):
+        if selected is None or selected.enabled(target, level, span):
             key = new_event_key(
                 writer.event_prefix, writer.vm_id, _LEVEL_NAMES[level], f"{target}:{event.name}"
             )
@@ -164,13 +169,14 @@ class KvpLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             selected = self._directives
+            current = otel_trace.get_current_span(otel_context.get_current())
             if (
                 selected is not None
                 and HEALTH_REPORT_FIELD not in record.__dict__
-                and not selected.enabled(record.name, Level.from_logging(record.levelno))
+                and not selected.enabled(record.name, Level.from_logging(record.levelno), current)
             ):
                 return
-            context = otel_trace.get_current_span(otel_context.get_current()).get_span_context()
+            context = current.get_span_context()
             # The message is made now, as logging's QueueHandler does: its arguments may change.
             message = record.getMessage()
             self._writer.submit(_render_record, (self._writer, record, message, context))

@@ -26,7 +26,7 @@ from azure_core_tracing_opentelemetry.diagnostics.config import (
     kvp_filter_for,
     log_filters_for,
 )
-from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
+from azure_core_tracing_opentelemetry.diagnostics.files import create_parent_dirs, open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
     PRODUCT_UUID_PATH,
@@ -196,6 +196,7 @@ def _build(
         _log.info("KVP diagnostics are off (kvp_diagnostics = false)")
 
     try:
+        create_parent_dirs(config.log_path)
         sink = LineSink.open_file(config.log_path)
     except OSError as error:
         built.problems.append(

@@ -110,8 +110,9 @@ class LineSpanProcessor(SpanProcessor):
         self._filter = filter
 
     def on_start(self, span: Span, parent_context: Optional[otel_context.Context] = None) -> None:
+        self._filter.span_started(span, parent_context)
         target = span_target(span)
-        if self._filter.enabled(target, Level.INFO):
+        if self._filter.enabled(target, Level.INFO, span):
             ids = span.get_span_context()
             text = f'span "{span.name}" started'
             self._sink.write(
@@ -129,7 +130,7 @@ class LineSpanProcessor(SpanProcessor):
         target = span_target(span)
         status = span.status.status_code
         level = Level.ERROR if status is StatusCode.ERROR else Level.INFO
-        if self._filter.enabled(target, level) and span.context is not None:
+        if self._filter.enabled(target, level, span) and span.context is not None:
             duration_ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
             text = f'span "{span.name}" closed: status={status.name} duration={duration_ms:.3f}ms'
             self._sink.write(
@@ -156,9 +157,10 @@ class LineLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             level = Level.from_logging(record.levelno)
-            if not self._directives.enabled(record.name, level):
+            current = otel_trace.get_current_span(otel_context.get_current())
+            if not self._directives.enabled(record.name, level, current):
                 return
-            ids = otel_trace.get_current_span(otel_context.get_current()).get_span_context()
+            ids = current.get_span_context()
             text = record.getMessage()
             if record.exc_info:
                 text += "\n" + self._formatter.formatException(record.exc_info)

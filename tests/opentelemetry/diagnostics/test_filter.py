@@ -93,7 +93,22 @@ def test_most_verbose_is_the_lowest_level_enabled_anywhere() -> None:
         ("info,foo=loud", "foo=loud"),
         ("=info", "=info"),
         ("foo bar", "foo bar"),
-        ("foo[span]=info", "foo[span]=info"),
+        ("foo[span=info", "foo[span=info"),
+        ("[]=info", "[]=info"),
+        ("a[b]c=info", "a[b]c=info"),
+        ("[b{}]=info", "[b{}]=info"),
+        ("[b{x=}]=info", "[b{x=}]=info"),
+        ("[b{x=1=2}]=info", "[b{x=1=2}]=info"),
+        ("[b{x}y]=info", "[b{x}y]=info"),
+        ("[b{x,x=1}]=info", "[b{x,x=1}]=info"),
+        ("[{ x }]=info", "[{ x }]=info"),
+        ("[b}]=info", "[b}]=info"),
+        ("[b{name=a.*}]=info", "[b{name=a.*}]=info"),
+        ("[b{name=(x|y)}]=info", "[b{name=(x|y)}]=info"),
+        ("[span]=6", "[span]=6"),
+        ("6", "6"),
+        ("-1", "-1"),
+        ("a=-1", "a=-1"),
         ("a=b=c", "a=b=c"),
         ("foo=", "foo="),
         ("a..b", "a..b"),
@@ -104,6 +119,29 @@ def test_an_invalid_directive_is_a_value_error_quoting_it(text: str, bad: str) -
     with pytest.raises(ValueError, match="invalid filter directive") as caught:
         EnvFilter(text)
     assert repr(bad) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("number", "level"),
+    [("0", Level.OFF), ("1", E), ("2", W), ("3", I), ("4", D), ("5", T), ("03", I)],
+)
+def test_a_level_may_be_tracings_number_alone_or_in_a_directive(number: str, level: Level) -> None:
+    """tracing's LevelFilter: 0 off, 1 error, 2 warn, 3 info, 4 debug, 5 trace."""
+    assert EnvFilter(number).threshold("any.target") is level
+    assert EnvFilter(f"off,agent={number}").threshold("agent.x") is level
+    assert EnvFilter(f"[span]={number}").most_verbose is level
+
+
+def test_span_and_field_directives_parse_as_envfilter_reads_them() -> None:
+    assert str(EnvFilter("a::b[provision{vm=gen1,n=2}]=debug")) == (
+        "a.b[provision{n=2,vm=gen1}]=debug"
+    )
+    assert str(EnvFilter("[provision]")) == "[provision]=trace"  # no level: every level
+    assert str(EnvFilter("[{user}]=4,warn")) == "warn,[{user}]=debug"
+    assert str(EnvFilter("[HTTP GET]=info")) == "[HTTP GET]=info"  # a span name with a space
+    # A comma inside the braces separates fields, not directives.
+    assert str(EnvFilter("info,[s{a=1,b=x}]=trace,c=warn")) == "info,c=warn,[s{a=1,b=x}]=trace"
+    assert EnvFilter("[s]=debug,[s]=error").most_verbose is E  # the last for a span wins
 
 
 def test_targets_may_be_any_python_identifier_characters() -> None:
@@ -155,3 +193,83 @@ def test_matching_agrees_with_a_plain_reference(
 ) -> None:
     text = ",".join(level if name is None else f"{name}={level}" for name, level in directives)
     assert EnvFilter(text).threshold(target) is reference(directives, target)
+
+
+TARGETS = st.from_regex(r"[a-z_][a-z0-9_\-]{0,5}(\.[a-z0-9_]{1,4}){0,2}", fullmatch=True)
+SPAN_NAMES = st.from_regex(r"[A-Za-z0-9_ /.:\-]{1,8}", fullmatch=True).filter(
+    lambda name: name.strip() == name and name.lower() not in ("true", "false")
+)
+VALUES = st.one_of(
+    st.booleans().map(lambda value: str(value).lower()),
+    st.integers(-(2**63), 2**64 - 1).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_.:/\-]{0,8}", fullmatch=True),
+)
+FIELDS = st.dictionaries(
+    st.from_regex(r"[a-z_][a-z0-9_.]{0,5}", fullmatch=True),
+    st.one_of(st.none(), VALUES),
+    max_size=3,
+)
+LEVEL_TEXTS = st.sampled_from(
+    ["trace", "DEBUG", "Info", "warn", "warning", "error", "off", "0", "1", "2", "3", "4", "5"]
+)
+
+
+@st.composite
+def span_directives(draw: st.DrawFn) -> str:
+    target = draw(st.one_of(st.just(""), TARGETS))
+    span = draw(st.one_of(st.just(""), SPAN_NAMES))
+    fields = draw(FIELDS if span else FIELDS.filter(bool))
+    inside = ",".join(
+        name if value is None else f"{name}={value}" for name, value in fields.items()
+    )
+    braces = "{" + inside + "}" if fields else ""
+    level = draw(st.one_of(st.just(""), LEVEL_TEXTS.map(lambda text: "=" + text)))
+    return f"{target}[{span}{braces}]{level}"
+
+
+DIRECTIVES = st.one_of(
+    LEVEL_TEXTS,
+    TARGETS,
+    st.tuples(TARGETS, LEVEL_TEXTS).map("=".join),
+    span_directives(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=st.lists(DIRECTIVES, min_size=1, max_size=6))
+def test_every_supported_directive_parses_and_its_canonical_text_round_trips(
+    items: list[str],
+) -> None:
+    parsed = EnvFilter(",".join(items))
+    canonical = str(parsed)
+    again = EnvFilter(canonical)
+    assert str(again) == canonical
+    assert again.most_verbose is parsed.most_verbose
+    for target in ("a", "a.b", "zzz"):
+        assert again.threshold(target) is parsed.threshold(target)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(max_size=40),
+        st.lists(
+            st.one_of(
+                DIRECTIVES,
+                st.sampled_from(list("[]{}=,: .*+?()|^$\\\x00")),
+                st.text(max_size=3),
+            ),
+            max_size=8,
+        ).map("".join),
+    )
+)
+def test_garbage_is_a_filter_or_a_value_error_naming_the_directive(text: str) -> None:
+    try:
+        parsed = EnvFilter(text)
+    except ValueError as error:
+        message = str(error)
+        assert message.startswith("invalid filter directive ") or "has no directive" in message
+        assert repr(text) in message
+    else:
+        assert str(EnvFilter(str(parsed))) == str(parsed)

@@ -169,6 +169,24 @@ def test_the_file_layer_writes_info_and_up_with_mode_0600(setup: Setup, tmp_path
     assert "not in the file" not in text
 
 
+def test_the_log_files_missing_parents_are_made_0700_and_existing_ones_left_alone(
+    setup: Setup, tmp_path: Path
+) -> None:
+    existing = tmp_path / "var"
+    existing.mkdir(mode=0o755)
+    existing.chmod(0o755)
+    log = existing / "log" / "agent" / "agent.log"
+    layers = setup(TelemetryConfig(log_path=str(log)))
+    assert layers.layers == ("stderr", "kvp", "file")
+    logging.getLogger("agent").warning("in a new directory")
+    layers.shutdown()
+    assert "in a new directory" in log.read_text()
+    assert stat.S_IMODE((existing / "log").stat().st_mode) == 0o700
+    assert stat.S_IMODE((existing / "log" / "agent").stat().st_mode) == 0o700
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o755
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
 def test_kvp_gets_spans_logs_and_health_reports_through_the_default_filter(
     setup: Setup, tmp_path: Path
 ) -> None:
@@ -214,14 +232,13 @@ def test_kvp_diagnostics_false_writes_nothing(setup: Setup, tmp_path: Path) -> N
 def test_a_file_that_cannot_be_opened_leaves_the_file_layer_out_with_one_warning(
     setup: Setup, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = TelemetryConfig(log_path=str(tmp_path / "missing" / "agent.log"))
+    (tmp_path / "a-file").write_text("")
+    config = TelemetryConfig(log_path=str(tmp_path / "a-file" / "logs" / "agent.log"))
     layers = setup(config)
     assert layers.layers == ("stderr", "kvp")
     layers.shutdown()
     messages = [r.getMessage() for r in caplog.records if r.name.startswith(DIAGNOSTICS_LOGGER)]
-    assert messages == [
-        f"file layer left out: cannot open {config.log_path}: No such file or directory"
-    ]
+    assert messages == [f"file layer left out: cannot open {config.log_path}: Not a directory"]
     kvp = read_kvp_pool(tmp_path / ".kvp_pool_1")  # the KVP layer recorded it for the host
     assert any("file layer left out" in r.value for r in kvp)
 
