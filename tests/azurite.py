@@ -190,7 +190,6 @@ class Azurite:
                         "--inMemoryPersistence",
                         "--extentMemoryLimit",
                         "256",
-                        "--skipApiVersionCheck",
                         "--disableTelemetry",
                         "--silent",
                     ],
