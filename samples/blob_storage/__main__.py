@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -36,7 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--account-name", help="default: Azurite's development account, devstoreaccount1"
     )
-    parser.add_argument("--account-key", help="default: the development account's key")
+    parser.add_argument(
+        "--account-key",
+        default=os.environ.get("AZURE_STORAGE_KEY"),
+        help="default: $AZURE_STORAGE_KEY, else the development account's key (a key given "
+        "here is visible to other users of the machine: prefer the variable)",
+    )
     parser.add_argument("--container", default="sample-container", help="created, then deleted")
     return parser
 
