@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from azure_core_tracing_opentelemetry.diagnostics import ZERO_GUID, KvpWriter, read_vm_id
@@ -48,6 +48,7 @@ def test_on_a_uefi_vm_it_is_the_uuid_lower_cased(
     assert read_vm_id(str(product_uuid), **firmware(tmp_path, present)) == SMBIOS
 
 
+@settings(max_examples=30)  # each example writes and reads a file
 @given(st.uuids())
 def test_the_swap_is_cloud_inits_byte_swap_system_uuid(value: uuid.UUID) -> None:
     """cloud-init's identity.byte_swap_system_uuid: ``UUID(bytes=UUID(text).bytes_le)``; and
