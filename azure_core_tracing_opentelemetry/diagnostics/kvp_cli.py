@@ -381,11 +381,10 @@ def _delete_multiple(pool: _Pool, args: argparse.Namespace, out: _Output) -> int
 
 
 def _clear(pool: _Pool, args: argparse.Namespace, out: _Output) -> int:
-    boot = _boot_time(pool) if args.if_stale else None
     with _updating(pool, create=False) as opened:
         if opened is not None:
             fd, _ = opened
-            if boot is None or is_stale(os.fstat(fd), boot):
+            if not args.if_stale or is_stale(os.fstat(fd), _boot_time(pool)):
                 os.ftruncate(fd, 0)
     return EXIT_OK
 

@@ -321,17 +321,20 @@ class KvpWriter:
         buffer = self._buffer
         end = 0
         ends: list[int] = []  # where each entry's records stop: a cut write keeps whole entries
+        reports: list[str] = []
         for render, item, text in entries:
             start = end
+            found = len(reports)
             try:
                 pairs = ((item, text),) if render is None else render(item)
                 for key, value in pairs:  # from write: item is the key, text the value
                     if key == PROVISIONING_REPORT_KEY:  # one record, replaced in place
-                        end = start = self._write_report(buffer, start, end, ends, value)
+                        reports.append(value)
                     else:
                         end = pack_kvp_record(buffer, end, key, value)
             except Exception as error:  # only the type: the message may quote the entry
                 end = start  # what the entry packed before it failed is written over
+                del reports[found:]
                 self._lose(
                     1, "render", "a KVP entry could not be encoded (%s)", type(error).__name__
                 )
@@ -340,6 +343,8 @@ class KvpWriter:
                 ends.append(end)
         if ends:
             self._append(buffer, ends)
+        for report in reports:  # after the batch: a first report follows the records before it
+            self._replace_report(encode_kvp_record(PROVISIONING_REPORT_KEY, report))
         if len(buffer) > _BUFFER_BYTES:
             self._buffer = bytearray(_BUFFER_BYTES)  # a batch of long values: give it back
 
@@ -364,18 +369,6 @@ class KvpWriter:
             )
         finally:
             self._close(fd)  # closing drops both locks
-
-    def _write_report(
-        self, buffer: bytearray, start: int, end: int, ends: list[int], value: str
-    ) -> int:
-        # What the batch packed before the report goes first, so the pool keeps their order.
-        if end != start:
-            ends.append(end)
-        if ends:
-            self._append(buffer, ends)
-            ends.clear()
-        self._replace_report(encode_kvp_record(PROVISIONING_REPORT_KEY, value))
-        return 0
 
     def _replace_report(self, record: bytes) -> None:
         """Put the ``PROVISIONING_REPORT`` record in place of the one in the pool, if any."""
