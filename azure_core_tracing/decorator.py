@@ -6,18 +6,36 @@ import functools
 import inspect
 import types
 from collections.abc import Awaitable, Iterable
-from typing import Any, Callable, Optional, TypeVar, Union, cast, overload
+from typing import Any, Callable, Optional, Protocol, TypeVar, Union, cast, overload
 
 from azure_core_tracing.checks import check_name, type_name
 from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.failures import report_tracing_failure
-from azure_core_tracing.tracing import NOOP_SPAN, Link, SpanKind, SpanStatus, check_links
+from azure_core_tracing.paging import AsyncItemPaged, ItemPaged
+from azure_core_tracing.tracing import NOOP_SPAN, Link, SpanKind, check_links
 
 F = TypeVar("F", bound=Callable[..., Any])
 Links = Union[tuple[Link, ...], Callable[..., Any]]
 
 _CONTEXT = "context"
+_T = TypeVar("_T")
+
+
+class _Call(Protocol):
+    """A traced call whose span is made when first needed (``TracingContextFactory._defer``)."""
+
+    context: Context
+
+    def enter(self, *, eager: bool) -> None: ...
+
+    def exit(self, error: Optional[BaseException], *, paged: bool) -> None: ...
+
+    def fetch(self, fetch: Callable[[], _T]) -> _T: ...
+
+    async def fetch_async(self, fetch: Callable[[], Awaitable[_T]]) -> _T: ...
+
+
 _OPERATION = "distributed_trace"
 
 
@@ -101,20 +119,38 @@ def _start(
     slot: _ContextSlot,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-) -> tuple[Optional[ContextAndSpan], tuple[Any, ...]]:
-    """The span for one call and the arguments to call with; no span when tracing is off.
+) -> tuple[Optional[Union[ContextAndSpan, _Call]], tuple[Any, ...]]:
+    """The call to trace and the arguments to call with; None when tracing is off.
 
-    ``args`` are all the positional arguments, ``self`` first. A call without them (a
-    ``@staticmethod`` over the decorator, or ``self`` passed by keyword) has no client to
-    trace through and runs untraced, exactly as the method would."""
+    A ``_Call`` makes its span when first needed (so a method that returns a pager makes
+    none); a ``ContextAndSpan`` is a nested call's. ``args`` are all the positional
+    arguments, ``self`` first. A call without them (a ``@staticmethod`` over the decorator,
+    or ``self`` passed by keyword) has no client to trace through and runs untraced, exactly
+    as the method would."""
     parent = slot.take(args, kwargs)
     factory = _factory_of(args[0]) if args else None
     if factory is None or not factory.is_tracing_enabled:
         return None, args  # the method gets the caller's own arguments, untouched
-    scope = factory.create_span(name, parent, kind=kind, links=_links(links, args, kwargs))
-    if scope.span is NOOP_SPAN:
+    context = Context() if parent is None else parent
+    call = factory._defer(name, context, kind, _checked(_links(links, args, kwargs)))
+    if type(call) is ContextAndSpan and call.span is NOOP_SPAN:
         return None, args
-    return scope, slot.put(scope.context, args, kwargs)
+    return call, slot.put(call.context, args, kwargs)
+
+
+def _checked(links: Optional[tuple[Link, ...]]) -> tuple[Link, ...]:
+    return () if links is None else links
+
+
+def _pages(call: _Call, result: object) -> bool:
+    """Whether ``result`` is a pager; if so, its page fetches are ``call``'s from now on."""
+    if isinstance(result, ItemPaged):
+        result._fetch = call.fetch
+        return True
+    if isinstance(result, AsyncItemPaged):
+        result._fetch = call.fetch_async
+        return True
+    return False
 
 
 _REFUSE = "distributed_trace decorates methods (a def or async def that takes self first)"
@@ -248,25 +284,40 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
 
         @functools.wraps(func)
         async def traced_async(*args: Any, **kwargs: Any) -> Any:
-            scope, args = _start(span_name, kind, links, slot, args, kwargs)
-            if scope is None:
+            call, args = _start(span_name, kind, links, slot, args, kwargs)
+            if call is None:
                 return await coroutine(*args, **kwargs)
-            with scope:
+            if isinstance(call, ContextAndSpan):  # a nested call's
+                with call:
+                    return await coroutine(*args, **kwargs)
+            # An async def's span is made and current from its start, as it always was.
+            call.enter(eager=True)
+            try:
                 result = await coroutine(*args, **kwargs)
-                scope.span.set_status(SpanStatus.OK)
-                return result
+            except BaseException as error:
+                call.exit(error, paged=False)
+                raise
+            call.exit(None, paged=_pages(call, result))
+            return result
 
         return cast(F, traced_async)
 
     @functools.wraps(func)
     def traced(*args: Any, **kwargs: Any) -> Any:
-        scope, args = _start(span_name, kind, links, slot, args, kwargs)
-        if scope is None:
+        call, args = _start(span_name, kind, links, slot, args, kwargs)
+        if call is None:
             return func(*args, **kwargs)
-        with scope:
+        if isinstance(call, ContextAndSpan):  # a nested call's
+            with call:
+                return func(*args, **kwargs)
+        call.enter(eager=False)
+        try:
             result = func(*args, **kwargs)
-            scope.span.set_status(SpanStatus.OK)
-            return result
+        except BaseException as error:
+            call.exit(error, paged=False)
+            raise
+        call.exit(None, paged=_pages(call, result))
+        return result
 
     return cast(F, traced)
 
