@@ -25,8 +25,6 @@ _T = TypeVar("_T")
 class _Call(Protocol):
     """A traced call whose span is made when first needed (``TracingContextFactory._defer``)."""
 
-    context: Context
-
     def enter(self, *, eager: bool) -> None: ...
 
     def exit(self, error: Optional[BaseException], *, paged: bool) -> None: ...
@@ -132,25 +130,35 @@ def _start(
     if factory is None or not factory.is_tracing_enabled:
         return None, args  # the method gets the caller's own arguments, untouched
     context = Context() if parent is None else parent
-    call = factory._defer(name, context, kind, _checked(_links(links, args, kwargs)))
-    if type(call) is ContextAndSpan and call.span is NOOP_SPAN:
-        return None, args
-    return call, slot.put(call.context, args, kwargs)
+    checked = _links(links, args, kwargs)
+    placed = factory._defer(name, context, kind, () if checked is None else checked)
+    if isinstance(placed, ContextAndSpan):
+        if placed.span is NOOP_SPAN:
+            return None, args
+        return placed, slot.put(placed.context, args, kwargs)
+    context, call = placed
+    return call, slot.put(context, args, kwargs)
 
 
-def _checked(links: Optional[tuple[Link, ...]]) -> tuple[Link, ...]:
-    return () if links is None else links
+# What each type a traced method returned is: 0 no pager, 1 ItemPaged, 2 AsyncItemPaged (a
+# dict lookup on every call, not two ABC isinstance checks; bounded, as classes can be made).
+_PAGER_KINDS: dict[type, int] = {}
 
 
 def _pages(call: _Call, result: object) -> bool:
     """Whether ``result`` is a pager; if so, its page fetches are ``call``'s from now on."""
-    if isinstance(result, ItemPaged):
-        result._fetch = call.fetch
-        return True
-    if isinstance(result, AsyncItemPaged):
-        result._fetch = call.fetch_async
-        return True
-    return False
+    returned = type(result)
+    kind = _PAGER_KINDS.get(returned)
+    if kind is None:
+        mro = returned.__mro__  # a real subclass: one registered with the ABC has no _fetch
+        kind = 1 if ItemPaged in mro else 2 if AsyncItemPaged in mro else 0
+        if len(_PAGER_KINDS) < 256:
+            _PAGER_KINDS[returned] = kind
+    if kind == 1:
+        cast(ItemPaged[Any], result)._fetch = call.fetch
+    elif kind == 2:
+        cast(AsyncItemPaged[Any], result)._fetch = call.fetch_async
+    return kind != 0
 
 
 _REFUSE = "distributed_trace decorates methods (a def or async def that takes self first)"

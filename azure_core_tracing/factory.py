@@ -80,10 +80,24 @@ _CURRENT_API: ContextVar[Optional[_Ambient]] = ContextVar("azure_core_tracing_ap
 _FETCHING: ContextVar[Optional[_Fetch]] = ContextVar("azure_core_tracing_fetch", default=None)
 
 
+_SPAN_TYPES: set[type] = set()  # Span subclasses seen: a set lookup, not an ABC's isinstance
+
+
+def _is_span(value: object) -> bool:
+    kind = type(value)
+    if kind in _SPAN_TYPES:
+        return True
+    if not isinstance(value, Span):
+        return False
+    if len(_SPAN_TYPES) < 64:
+        _SPAN_TYPES.add(kind)
+    return True
+
+
 def _same_span(tracer: Tracer, provider: TracerProvider, expected: object) -> bool:
     """Whether ``tracer``'s current span is ``expected`` (None: none is current); a tracer
     that fails to tell is reported, and taken as not."""
-    if isinstance(expected, GuardedSpan):
+    if type(expected) is GuardedSpan:
         expected = expected.inner
     try:
         current = tracer.current_span()
@@ -264,7 +278,6 @@ class _Call:
         "_state",
         "_thread",
         "_token",
-        "context",
         "factory",
     )
     api = True  # what a call made inside it is: a nested call
@@ -280,7 +293,6 @@ class _Call:
         parent: Optional[Span],
         outer: Optional[Span],
         caller: object,
-        context: Context,
     ) -> None:
         self.factory = factory
         self._provider = provider
@@ -298,9 +310,7 @@ class _Call:
         self._paged = False
         self._thread = 0
         self._token: Optional[Token[Optional[_Ambient]]] = None
-        self._ambient = _Ambient(self, self)
-        self.context = context.with_value(_TRACING_KEY, self)
-        """The context the method's body gets: it carries this call."""
+        self._ambient: Optional[_Ambient] = None  # while the body runs
 
     @property
     def span(self) -> Span:
@@ -321,7 +331,7 @@ class _Call:
         """The span that must be current for a call made with no context to be inside this
         one: its own once active, else the one current when it was called."""
         span = self._span
-        if self._activation is not None and isinstance(span, GuardedSpan):
+        if self._activation is not None and type(span) is GuardedSpan:
             return span.inner
         return self._caller
 
@@ -361,7 +371,8 @@ class _Call:
         """The body starts (``eager``: with its span made and current, as an async def's is)."""
         self._state = _ENTERED
         self._thread = threading.get_ident()
-        self._token = _CURRENT_API.set(self._ambient)
+        self._ambient = ambient = _Ambient(self, self)
+        self._token = _CURRENT_API.set(ambient)
         if eager:
             span = self._resolve(activate=False)
             if span is not NOOP_SPAN:
@@ -381,6 +392,7 @@ class _Call:
                 span.set_status(SpanStatus.OK)
         self._state = _DONE
         self._paged = paged and error is None
+        self._ambient = None  # no cycle left for the collector
         token, self._token = self._token, None
         if token is not None:
             with suppress(ValueError, RuntimeError):  # exited in another context than entered
@@ -661,9 +673,9 @@ class TracingContextFactory:
 
     def _defer(
         self, name: str, context: Context, kind: SpanKind, links: tuple[Link, ...]
-    ) -> Union[ContextAndSpan, _Call]:
-        """A traced method's call: the scope when no span is to be made, else a ``_Call``
-        whose span is made when first needed (``_Call.context`` carries it)."""
+    ) -> Union[ContextAndSpan, tuple[Context, _Call]]:
+        """A traced method's call: the scope when no span is to be made, else the context
+        for the method's body and the ``_Call`` it carries, whose span is made when needed."""
         placed = self._place(context, kind, {}, api=True)
         if type(placed) is ContextAndSpan:
             return placed
@@ -676,14 +688,13 @@ class TracingContextFactory:
         except Exception as error:
             report_tracing_failure(provider, "current_span", error)
             caller = _UNKNOWN
-        if caller is not None and not isinstance(caller, Span):
+        if caller is not None and not _is_span(caller):
             caller = _UNKNOWN  # what it returned cannot tell: no call made with no context nests
         outer_span = parent
-        if parent is None and isinstance(caller, Span):
+        if parent is None and caller is not None and caller is not _UNKNOWN:
             parent = caller
-        return _Call(
-            self, provider, name, kind, attributes, links, parent, outer_span, caller, context
-        )
+        call = _Call(self, provider, name, kind, attributes, links, parent, outer_span, caller)
+        return context.with_value(_TRACING_KEY, call), call
 
     def _provider(self) -> Optional[TracerProvider]:
         provider = self._client_provider
@@ -728,7 +739,7 @@ class TracingContextFactory:
         span_attributes = (
             attributes if self._namespace is None else {AZ_NAMESPACE: self._namespace, **attributes}
         )
-        if parent is not None and isinstance(parent, GuardedSpan):
+        if type(parent) is GuardedSpan:
             parent = parent.inner  # the provider knows its own spans, not the guard
         options = CreateSpanOptions(kind, span_attributes, parent, links, start_time)
         try:

@@ -654,3 +654,24 @@ def test_span_from_context_is_the_calls_span_in_the_body_and_the_pages_in_a_fetc
     assert seen == ["Lister.get", "Lister.list", "Lister.list"]
     assert len(otel.named("Lister.get")) == 1
     assert len(otel.named("Lister.list")) == 2  # the page fetches' spans, no call span
+
+
+def test_a_page_fetch_cancelled_while_it_waits_ends_its_span_without_an_error(
+    client: ListClient, server: LocalServer, counting: Counting, otel: Otel
+) -> None:
+    body = json.dumps({"items": [1], "next": None}).encode()
+    server.script("/pages/0", Reply(200, body=body, delay=0.3))
+
+    async def main() -> None:
+        task = asyncio.create_task(_async_items(client.list_items_async()))
+        while not server.received:
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert sorted(counting.started) == sorted(counting.ended)
+    (page,) = otel.named("ListClient.list_items_async")
+    assert page.status.status_code.name == "UNSET"
+    assert otel_trace.get_current_span() is otel_trace.INVALID_SPAN
