@@ -305,7 +305,8 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
             except BaseException as error:
                 call.exit(error, paged=False)
                 raise
-            call.exit(None, paged=_pages(call, result))
+            paged = _PAGER_KINDS.get(type(result)) != 0 and _pages(call, result)
+            call.exit(None, paged=paged)
             return result
 
         return cast(F, traced_async)
@@ -324,7 +325,9 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
         except BaseException as error:
             call.exit(error, paged=False)
             raise
-        call.exit(None, paged=_pages(call, result))
+        # A type known to be no pager is answered here: every traced call asks.
+        paged = _PAGER_KINDS.get(type(result)) != 0 and _pages(call, result)
+        call.exit(None, paged=paged)
         return result
 
     return cast(F, traced)

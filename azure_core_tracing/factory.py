@@ -47,7 +47,8 @@ name it by ``http.conventions``, which takes the name from here)."""
 _TRACING_KEY = object()  # context key whose value is a _Traced or a _Call
 _NEW, _ENTERED, _DONE = range(3)
 _NEVER_NESTED = (SpanKind.SERVER, SpanKind.CONSUMER)  # a new request or message: its own span
-_RESOLVING = threading.Lock()  # one span for a call, whichever thread needs it first
+_RESOLVING = threading.RLock()  # one span a call, whichever thread needs it first; re-entrant:
+# a provider that makes a traced call while making a span must not wait for itself
 _UNKNOWN = object()  # a current span a tracer could not tell: equal to none
 
 
@@ -122,6 +123,8 @@ def _ambient_api_call(tracer: Tracer, provider: TracerProvider) -> Optional[_Ent
         return None
     traced = ambient.traced
     if type(traced) is _Call:
+        if traced._making:  # a call made by provider code while it makes this call's span
+            return None
         return traced if _same_span(tracer, provider, traced._standing_for()) else None
     return traced if _same_span(tracer, provider, traced.span) else None
 
@@ -268,6 +271,7 @@ class _Call:
         "_caller",
         "_kind",
         "_links",
+        "_making",
         "_name",
         "_outer",
         "_paged",
@@ -278,6 +282,7 @@ class _Call:
         "_state",
         "_thread",
         "_token",
+        "_tracer",
         "factory",
     )
     api = True  # what a call made inside it is: a nested call
@@ -286,6 +291,7 @@ class _Call:
         self,
         factory: TracingContextFactory,
         provider: TracerProvider,
+        tracer: Tracer,
         name: str,
         kind: SpanKind,
         attributes: dict[str, AttributeValue],
@@ -296,6 +302,7 @@ class _Call:
     ) -> None:
         self.factory = factory
         self._provider = provider
+        self._tracer = tracer
         self._name = name
         self._kind = kind
         self._attributes = attributes
@@ -305,6 +312,7 @@ class _Call:
         self._caller = caller  # the tracer's current span when called (None: none)
         self._start = time.time_ns()
         self._span: Optional[Span] = None  # once made; NOOP_SPAN when the provider failed
+        self._making = False  # the provider is making the span (its code may call back)
         self._activation: Optional[ContextManager[None]] = None
         self._state = _NEW
         self._paged = False
@@ -340,16 +348,22 @@ class _Call:
             span = self._span
             if span is not None:
                 return span
+            if self._making:  # provider code making it called back: it is not there yet
+                return NOOP_SPAN
             start = datetime.fromtimestamp(self._start / 1e9, timezone.utc)
-            made = self.factory._start_span(
-                self._provider,
-                self._name,
-                self._parent,
-                self._kind,
-                self._attributes,
-                self._links,
-                start,
-            )
+            self._making = True
+            try:
+                made = self.factory._start_span(
+                    self._provider,
+                    self._name,
+                    self._parent,
+                    self._kind,
+                    self._attributes,
+                    self._links,
+                    start,
+                )
+            finally:
+                self._making = False
             span = self._span = NOOP_SPAN if made is None else made
         if (
             activate
@@ -357,14 +371,13 @@ class _Call:
             and self._state is _ENTERED
             and _CURRENT_API.get() is self._ambient
             and self._thread == threading.get_ident()
-        ):
             # Made current only where nothing else became current since the call began:
             # activations must end in the order they began.
-            tracer = self.factory._tracer(self._provider)
-            if tracer is not None and _same_span(tracer, self._provider, self._caller):
-                activation = made.activate()
-                activation.__enter__()
-                self._activation = activation
+            and _same_span(self._tracer, self._provider, self._caller)
+        ):
+            activation = made.activate()
+            activation.__enter__()
+            self._activation = activation
         return span
 
     def enter(self, *, eager: bool) -> None:
@@ -693,7 +706,9 @@ class TracingContextFactory:
         outer_span = parent
         if parent is None and caller is not None and caller is not _UNKNOWN:
             parent = caller
-        call = _Call(self, provider, name, kind, attributes, links, parent, outer_span, caller)
+        call = _Call(
+            self, provider, tracer, name, kind, attributes, links, parent, outer_span, caller
+        )
         return context.with_value(_TRACING_KEY, call), call
 
     def _provider(self) -> Optional[TracerProvider]:

@@ -300,8 +300,10 @@ class CreateSpanOptions:
         links: tuple[Link, ...] = (),
         start_time: Optional[datetime] = None,
     ) -> None:
-        if start_time is not None:
-            check_end_time(start_time, "start_time")
+        if start_time is not None and (
+            type(start_time) is not datetime or start_time.utcoffset() is None
+        ):
+            check_end_time(start_time, "start_time")  # raises: an aware datetime it must be
         # One step, not the generated one call per field of a frozen dataclass: every traced
         # call builds two.
         self.__dict__.update(
@@ -332,7 +334,8 @@ class Tracer(ABC):
         Optional: a span this tracer made must compare equal (``==``) to the object its
         ``create_span`` returned. It lets a public method called inside another's span,
         with no ``context`` passed, be left out as a nested call (``suppress_nested_spans``);
-        a tracer without it leaves that to a passed ``context``."""
+        a tracer without it leaves that to a passed ``context``, except inside a method whose
+        span is not made yet, where None (at the call and inside) counts as unchanged."""
         return None
 
 

@@ -27,8 +27,12 @@ from opentelemetry.sdk.trace import Span as SdkSpan
 from azure_core_tracing import (
     ClientOptions,
     Context,
+    CreateSpanOptions,
+    Span,
     SpanKind,
     TelemetryOptions,
+    Tracer,
+    TracerProvider,
     TracingContextFactory,
     distributed_trace,
 )
@@ -675,3 +679,60 @@ def test_a_page_fetch_cancelled_while_it_waits_ends_its_span_without_an_error(
     (page,) = otel.named("ListClient.list_items_async")
     assert page.status.status_code.name == "UNSET"
     assert otel_trace.get_current_span() is otel_trace.INVALID_SPAN
+
+
+def test_a_provider_that_makes_a_traced_call_while_making_a_span_does_not_wait_for_itself(
+    otel: Otel, server: LocalServer
+) -> None:
+    """Making a call's span runs provider code; if that code calls a traced client method
+    (a span processor that reports somewhere, say), the call goes through, in time."""
+    url = server.script("/report", Reply(200))
+    reporting = threading.local()
+
+    class Reporter:
+        def __init__(self, options: ClientOptions) -> None:
+            self._tracing_factory = TracingContextFactory(options, "Reporter", "1.0")
+            self._pipeline = HttpPipeline(options, tracing_factory=self._tracing_factory)
+
+        @distributed_trace(name="Reporter.report")
+        def report(self, *, context: Optional[Context] = None) -> int:
+            return self._pipeline.send(Request("GET", url), context).status_code
+
+    class _ReportingTracer(Tracer):
+        def __init__(self, inner: Tracer) -> None:
+            self._inner = inner
+
+        def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
+            if name == "Slow.get" and not getattr(reporting, "busy", False):
+                reporting.busy = True
+                try:
+                    assert reporter.report() == 200
+                finally:
+                    reporting.busy = False
+            return self._inner.create_span(name, options)
+
+    class _ReportingProvider(TracerProvider):
+        def create_tracer(
+            self, name: str, version: Optional[str] = None, *, schema_url: Optional[str] = None
+        ) -> Tracer:
+            return _ReportingTracer(otel.provider.create_tracer(name, version))
+
+    options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=_ReportingProvider()))
+    reporter = Reporter(otel.options())
+
+    class Slow:
+        def __init__(self) -> None:
+            self._tracing_factory = TracingContextFactory(options, "Slow", "1.0")
+            self._pipeline = HttpPipeline(options, tracing_factory=self._tracing_factory)
+
+        @distributed_trace(name="Slow.get")
+        def get(self, *, context: Optional[Context] = None) -> int:
+            return self._pipeline.send(Request("GET", url), context).status_code
+
+    results: list[int] = []
+    thread = threading.Thread(target=lambda: results.append(Slow().get()), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert results == [200]
+    assert len(otel.named("Reporter.report")) == 1
+    assert len(otel.named("Slow.get")) == 1
