@@ -6,18 +6,34 @@ import functools
 import inspect
 import types
 from collections.abc import Awaitable, Iterable
-from typing import Any, Callable, Optional, TypeVar, Union, cast, overload
+from typing import Any, Callable, Optional, Protocol, TypeVar, Union, cast, overload
 
 from azure_core_tracing.checks import check_name, type_name
 from azure_core_tracing.context import Context, check_context
 from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
 from azure_core_tracing.failures import report_tracing_failure
-from azure_core_tracing.tracing import NOOP_SPAN, Link, SpanKind, SpanStatus, check_links
+from azure_core_tracing.paging import AsyncItemPaged, ItemPaged
+from azure_core_tracing.tracing import NOOP_SPAN, Link, SpanKind, check_links
 
 F = TypeVar("F", bound=Callable[..., Any])
 Links = Union[tuple[Link, ...], Callable[..., Any]]
 
 _CONTEXT = "context"
+_T = TypeVar("_T")
+
+
+class _Call(Protocol):
+    """A traced call whose span is made when first needed (``TracingContextFactory._defer``)."""
+
+    def enter(self, *, eager: bool) -> None: ...
+
+    def exit(self, error: Optional[BaseException], *, paged: bool) -> None: ...
+
+    def fetch(self, fetch: Callable[[], _T]) -> _T: ...
+
+    async def fetch_async(self, fetch: Callable[[], Awaitable[_T]]) -> _T: ...
+
+
 _OPERATION = "distributed_trace"
 
 
@@ -101,20 +117,48 @@ def _start(
     slot: _ContextSlot,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-) -> tuple[Optional[ContextAndSpan], tuple[Any, ...]]:
-    """The span for one call and the arguments to call with; no span when tracing is off.
+) -> tuple[Optional[Union[ContextAndSpan, _Call]], tuple[Any, ...]]:
+    """The call to trace and the arguments to call with; None when tracing is off.
 
-    ``args`` are all the positional arguments, ``self`` first. A call without them (a
-    ``@staticmethod`` over the decorator, or ``self`` passed by keyword) has no client to
-    trace through and runs untraced, exactly as the method would."""
+    A ``_Call`` makes its span when first needed (so a method that returns a pager makes
+    none); a ``ContextAndSpan`` is a nested call's. ``args`` are all the positional
+    arguments, ``self`` first. A call without them (a ``@staticmethod`` over the decorator,
+    or ``self`` passed by keyword) has no client to trace through and runs untraced, exactly
+    as the method would."""
     parent = slot.take(args, kwargs)
     factory = _factory_of(args[0]) if args else None
     if factory is None or not factory.is_tracing_enabled:
         return None, args  # the method gets the caller's own arguments, untouched
-    scope = factory.create_span(name, parent, kind=kind, links=_links(links, args, kwargs))
-    if scope.span is NOOP_SPAN:
-        return None, args
-    return scope, slot.put(scope.context, args, kwargs)
+    context = Context() if parent is None else parent
+    checked = _links(links, args, kwargs)
+    placed = factory._defer(name, context, kind, () if checked is None else checked)
+    if isinstance(placed, ContextAndSpan):
+        if placed.span is NOOP_SPAN:
+            return None, args
+        return placed, slot.put(placed.context, args, kwargs)
+    context, call = placed
+    return call, slot.put(context, args, kwargs)
+
+
+# What each type a traced method returned is: 0 no pager, 1 ItemPaged, 2 AsyncItemPaged (a
+# dict lookup on every call, not two ABC isinstance checks; bounded, as classes can be made).
+_PAGER_KINDS: dict[type, int] = {}
+
+
+def _pages(call: _Call, result: object) -> bool:
+    """Whether ``result`` is a pager; if so, its page fetches are ``call``'s from now on."""
+    returned = type(result)
+    kind = _PAGER_KINDS.get(returned)
+    if kind is None:
+        mro = returned.__mro__  # a real subclass: one registered with the ABC has no _fetch
+        kind = 1 if ItemPaged in mro else 2 if AsyncItemPaged in mro else 0
+        if len(_PAGER_KINDS) < 256:
+            _PAGER_KINDS[returned] = kind
+    if kind == 1:
+        cast(ItemPaged[Any], result)._fetch = call.fetch
+    elif kind == 2:
+        cast(AsyncItemPaged[Any], result)._fetch = call.fetch_async
+    return kind != 0
 
 
 _REFUSE = "distributed_trace decorates methods (a def or async def that takes self first)"
@@ -248,25 +292,43 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
 
         @functools.wraps(func)
         async def traced_async(*args: Any, **kwargs: Any) -> Any:
-            scope, args = _start(span_name, kind, links, slot, args, kwargs)
-            if scope is None:
+            call, args = _start(span_name, kind, links, slot, args, kwargs)
+            if call is None:
                 return await coroutine(*args, **kwargs)
-            with scope:
+            if isinstance(call, ContextAndSpan):  # a nested call's
+                with call:
+                    return await coroutine(*args, **kwargs)
+            # An async def's span is made and current from its start, as it always was.
+            call.enter(eager=True)
+            try:
                 result = await coroutine(*args, **kwargs)
-                scope.span.set_status(SpanStatus.OK)
-                return result
+            except BaseException as error:
+                call.exit(error, paged=False)
+                raise
+            paged = _PAGER_KINDS.get(type(result)) != 0 and _pages(call, result)
+            call.exit(None, paged=paged)
+            return result
 
         return cast(F, traced_async)
 
     @functools.wraps(func)
     def traced(*args: Any, **kwargs: Any) -> Any:
-        scope, args = _start(span_name, kind, links, slot, args, kwargs)
-        if scope is None:
+        call, args = _start(span_name, kind, links, slot, args, kwargs)
+        if call is None:
             return func(*args, **kwargs)
-        with scope:
+        if isinstance(call, ContextAndSpan):  # a nested call's
+            with call:
+                return func(*args, **kwargs)
+        call.enter(eager=False)
+        try:
             result = func(*args, **kwargs)
-            scope.span.set_status(SpanStatus.OK)
-            return result
+        except BaseException as error:
+            call.exit(error, paged=False)
+            raise
+        # A type known to be no pager is answered here: every traced call asks.
+        paged = _PAGER_KINDS.get(type(result)) != 0 and _pages(call, result)
+        call.exit(None, paged=paged)
+        return result
 
     return cast(F, traced)
 

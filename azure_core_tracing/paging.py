@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
-from typing import Any, Callable, Generic, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from azure_core_tracing.checks import type_name
 
@@ -206,7 +206,7 @@ class AsyncPageIterator(AsyncIterator[AsyncIterator[ReturnType]]):
         return f"<{type(self).__name__} at {id(self):#x}>"
 
 
-class AsyncItemPaged(AsyncIterator[ReturnType], Generic[ReturnType]):
+class AsyncItemPaged(AsyncIterator[ReturnType]):
     """The items of an async paged list operation, fetched a page at a time; ``get_next`` and
     ``extract_data`` are async. Iterated twice, it continues, as ``ItemPaged`` does."""
 

@@ -115,14 +115,17 @@ def check_description(description: object) -> None:
     check_optional_str(description, "description")
 
 
-def check_end_time(end_time: object) -> None:
-    """Raise unless ``end_time`` is None or a timezone-aware ``datetime``."""
+def check_end_time(end_time: object, argument: str = "end_time") -> None:
+    """Raise unless ``end_time`` (or the moment ``argument`` names) is None or a
+    timezone-aware ``datetime``."""
     if end_time is None:
         return
     if not isinstance(end_time, datetime):
-        raise TypeError(f"end_time must be a datetime or None, got {type(end_time).__name__}")
+        raise TypeError(f"{argument} must be a datetime or None, got {type(end_time).__name__}")
     if end_time.tzinfo is None or end_time.utcoffset() is None:
-        raise ValueError("end_time must be timezone-aware (for example datetime.now(timezone.utc))")
+        raise ValueError(
+            f"{argument} must be timezone-aware (for example datetime.now(timezone.utc))"
+        )
 
 
 def check_event(name_or_exception: object, attributes: object) -> None:
@@ -280,12 +283,14 @@ class Link:
 
 @dataclass(frozen=True, init=False)
 class CreateSpanOptions:
-    """How to create a span: its kind, starting attributes, parent and links."""
+    """How to create a span: its kind, starting attributes, parent, links and start time
+    (timezone-aware; None: now)."""
 
     kind: SpanKind
     attributes: Optional[Mapping[str, AttributeValue]]
     parent_span: Optional[Span]
     links: tuple[Link, ...]
+    start_time: Optional[datetime]
 
     def __init__(
         self,
@@ -293,10 +298,21 @@ class CreateSpanOptions:
         attributes: Optional[Mapping[str, AttributeValue]] = None,
         parent_span: Optional[Span] = None,
         links: tuple[Link, ...] = (),
+        start_time: Optional[datetime] = None,
     ) -> None:
+        if start_time is not None and (
+            type(start_time) is not datetime or start_time.utcoffset() is None
+        ):
+            check_end_time(start_time, "start_time")  # raises: an aware datetime it must be
         # One step, not the generated one call per field of a frozen dataclass: every traced
         # call builds two.
-        self.__dict__.update(kind=kind, attributes=attributes, parent_span=parent_span, links=links)
+        self.__dict__.update(
+            kind=kind,
+            attributes=attributes,
+            parent_span=parent_span,
+            links=links,
+            start_time=start_time,
+        )
 
 
 class Tracer(ABC):
@@ -318,7 +334,8 @@ class Tracer(ABC):
         Optional: a span this tracer made must compare equal (``==``) to the object its
         ``create_span`` returned. It lets a public method called inside another's span,
         with no ``context`` passed, be left out as a nested call (``suppress_nested_spans``);
-        a tracer without it leaves that to a passed ``context``."""
+        a tracer without it leaves that to a passed ``context``, except inside a method whose
+        span is not made yet, where None (at the call and inside) counts as unchanged."""
         return None
 
 

@@ -8,7 +8,11 @@ from opentelemetry import trace as otel_trace
 
 from azure_core_tracing.tracing import CreateSpanOptions, Span, SpanKind, Tracer, TracerProvider
 from azure_core_tracing_opentelemetry.propagator import remote_span_context
-from azure_core_tracing_opentelemetry.span import OpenTelemetrySpan, to_otel_attributes
+from azure_core_tracing_opentelemetry.span import (
+    OpenTelemetrySpan,
+    nanoseconds,
+    to_otel_attributes,
+)
 
 # OpenTelemetry's kind for each SpanKind, indexed by its value (an enum's hash is a Python call).
 _KINDS = tuple(otel_trace.SpanKind[kind.name] for kind in sorted(SpanKind, key=lambda k: k.value))
@@ -29,7 +33,8 @@ class OpenTelemetryTracer(Tracer):
         """The OpenTelemetry tracer underneath."""
 
     def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
-        """Start a span under ``options.parent_span``, else under OpenTelemetry's current span."""
+        """Start a span under ``options.parent_span``, else under OpenTelemetry's current span,
+        at ``options.start_time`` (None: now)."""
         options = options or CreateSpanOptions()
         if type(options.kind) is not SpanKind:
             raise TypeError(f"options.kind must be a SpanKind, got {options.kind!r}")
@@ -54,13 +59,16 @@ class OpenTelemetryTracer(Tracer):
             ]
             if options.links
             else None,
+            start_time=None if options.start_time is None else nanoseconds(options.start_time),
         )
         return OpenTelemetrySpan(otel_span)
 
     def current_span(self) -> Optional[Span]:
         """OpenTelemetry's current span, equal to the ``OpenTelemetrySpan`` made for it."""
         otel_span = otel_trace.get_current_span()
-        return None if otel_span is otel_trace.INVALID_SPAN else OpenTelemetrySpan(otel_span)
+        if otel_span is otel_trace.INVALID_SPAN:
+            return None
+        return OpenTelemetrySpan._unchecked(otel_span)
 
 
 class OpenTelemetryProvider(TracerProvider):

@@ -65,8 +65,12 @@ def to_otel_attributes(attributes: Optional[Mapping[str, AttributeValue]]) -> At
     return {name: _otel_value(name, value) for name, value in attributes.items()}
 
 
-def _nanoseconds(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def nanoseconds(moment: datetime) -> int:
+    """``moment`` (timezone-aware) as OpenTelemetry's nanoseconds since the epoch."""
+    return (moment - _EPOCH) // _MICROSECOND * 1_000
 
 
 class OpenTelemetrySpan(Span):
@@ -83,6 +87,15 @@ class OpenTelemetrySpan(Span):
         """The OpenTelemetry span underneath."""
         self._ended = False
 
+    @classmethod
+    def _unchecked(cls, otel_span: otel_trace.Span) -> OpenTelemetrySpan:
+        """An ``OpenTelemetrySpan`` over a span OpenTelemetry itself handed out, unchecked: the
+        current span, looked up on every traced call."""
+        span = cls.__new__(cls)
+        span.otel_span = otel_span
+        span._ended = False
+        return span
+
     def __eq__(self, other: object) -> bool:
         """Two ``OpenTelemetrySpan`` objects are equal when they show the same OpenTelemetry
         span (``OpenTelemetryTracer.current_span`` makes a new one for the current span)."""
@@ -97,7 +110,7 @@ class OpenTelemetrySpan(Span):
         check_end_time(end_time)
         if self._ended:
             return
-        end_ns = None if end_time is None else _nanoseconds(end_time)
+        end_ns = None if end_time is None else nanoseconds(end_time)
         self._ended = True
         self.otel_span.end(end_time=end_ns)
 

@@ -1,7 +1,8 @@
 """A small VM provisioning flow with the diagnostics layers: Hyper-V KVP, stderr and a log file.
 
 It traces a few steps, logs as it goes, records a success health report and, at the end, dumps
-the KVP pool as the host would read it. Pool and log go to a temporary folder unless given.
+the KVP pool with the ``azure-core-tracing-kvp`` command line (``dump --join``, as the host's
+records put back together). Pool and log go to a temporary folder unless given.
 
 Run: ``python samples/vm_provisioning.py [--pool PATH] [--log PATH]``
 """
@@ -21,7 +22,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
     TelemetryConfig,
     setup_layers,
 )
-from azure_core_tracing_opentelemetry.diagnostics.__main__ import main as diagnostics_cli
+from azure_core_tracing_opentelemetry.diagnostics.kvp_cli import main as kvp_cli
 
 AGENT = "vm-provisioning-sample/1.0"
 log = logging.getLogger("vm_provisioning")
@@ -58,7 +59,7 @@ def provision(pool: Path, log_path: Path) -> int:
     print(f"log file {log_path}: {len(log_path.read_text().splitlines())} lines")
     print(f"KVP pool {pool}:")
     sys.stdout.flush()
-    return diagnostics_cli(["dump", "--join", str(pool)])
+    return kvp_cli(["--pool-file", str(pool), "dump", "--join"])
 
 
 def main(argv: Optional[list[str]] = None) -> int:

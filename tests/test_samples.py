@@ -169,7 +169,7 @@ def test_vm_provisioning_sample_writes_the_layers_and_dumps_the_pool(tmp_path: P
     out = run_sample("vm_provisioning.py", "--pool", str(pool), "--log", str(log))
     assert "layers: stderr, kvp, file" in out
     dumped = out.split(f"KVP pool {pool}:\n", 1)[1].splitlines()
-    keys = [line.split("\t", 1)[0] for line in dumped]
+    keys = [line.split("=", 1)[0] for line in dumped]
     names = [key.split("|")[3] for key in keys if key != "PROVISIONING_REPORT"]
     # Off Azure, the library's own "VM id unreadable" warning is there too: leave it aside.
     names = [name for name in names if not name.startswith("azure_core_tracing")]
@@ -182,7 +182,7 @@ def test_vm_provisioning_sample_writes_the_layers_and_dumps_the_pool(tmp_path: P
         "vm_provisioning:configure_ssh",
         "vm_provisioning:provision",
     ]
-    report = dumped[keys.index("PROVISIONING_REPORT")].split("\t", 1)[1]
+    report = dumped[keys.index("PROVISIONING_REPORT")].split("=", 1)[1]
     assert re.fullmatch(
         r"result=success\|agent=vm-provisioning-sample/1\.0\|pps_type=None\|vm_id=[0-9a-f-]{36}"
         r"\|timestamp=[0-9T:.-]+\+00:00\|steps=3",
@@ -196,5 +196,5 @@ def test_vm_provisioning_sample_writes_the_layers_and_dumps_the_pool(tmp_path: P
 def test_vm_provisioning_sample_cleans_up_its_temporary_folder() -> None:
     out = run_sample("vm_provisioning.py")
     folder = Path(out.split("KVP pool ", 1)[1].split(":", 1)[0]).parent
-    assert "PROVISIONING_REPORT\tresult=success" in out
+    assert "PROVISIONING_REPORT=result=success" in out
     assert not folder.exists()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 import pytest
@@ -91,6 +92,7 @@ class _GeneratedOptions:
     attributes: Optional[Mapping[str, AttributeValue]] = None
     parent_span: Optional[Span] = None
     links: tuple[Link, ...] = ()
+    start_time: Optional[datetime] = None
 
 
 def test_create_span_options_behave_as_a_generated_dataclass() -> None:
@@ -102,6 +104,7 @@ def test_create_span_options_behave_as_a_generated_dataclass() -> None:
         ((SpanKind.CLIENT,), {}),
         ((SpanKind.SERVER, {"a": 1}, None, ()), {}),
         ((), {"links": (), "kind": SpanKind.PRODUCER, "attributes": {"b": "x"}}),
+        ((SpanKind.CLIENT, None, None, (), datetime(2024, 1, 2, tzinfo=timezone.utc)), {}),
     ]
     for args, kwargs in cases:
         made = CreateSpanOptions(*args, **kwargs)
@@ -114,6 +117,15 @@ def test_create_span_options_behave_as_a_generated_dataclass() -> None:
         with pytest.raises(dataclasses.FrozenInstanceError):
             made.kind = SpanKind.CLIENT  # type: ignore[misc]
     with pytest.raises(TypeError):
-        CreateSpanOptions(SpanKind.CLIENT, None, None, (), "extra")  # type: ignore[call-arg]
+        CreateSpanOptions(SpanKind.CLIENT, None, None, (), None, "extra")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         CreateSpanOptions(kinds=SpanKind.CLIENT)  # type: ignore[call-arg]
+
+
+def test_create_span_options_refuses_a_start_time_that_is_not_an_aware_datetime() -> None:
+    with pytest.raises(TypeError, match="start_time must be a datetime or None, got float"):
+        CreateSpanOptions(start_time=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="start_time must be timezone-aware"):
+        CreateSpanOptions(start_time=datetime(2024, 1, 1))
+    moment = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert CreateSpanOptions(start_time=moment).start_time is moment

@@ -8,7 +8,7 @@ import os
 import random
 import struct
 import uuid
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from azure_core_tracing import __version__
 from azure_core_tracing_opentelemetry.diagnostics.escape import has_control, one_line
@@ -16,6 +16,8 @@ from azure_core_tracing_opentelemetry.diagnostics.utf8 import utf8_boundary
 
 DEFAULT_EVENT_PREFIX = f"azure-core-tracing-{__version__}"
 PRODUCT_UUID_PATH = "/sys/class/dmi/id/product_uuid"
+SYSFS_EFI_PATH = "/sys/firmware/efi"  # present on a UEFI (Gen2) VM running Linux
+DEV_EFI_PATH = "/dev/efi"  # and on BSD
 ZERO_GUID = str(uuid.UUID(int=0))
 _ID_SHAPE = ZERO_GUID  # as long as every record id
 KEY_LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "WARN", "ERROR"})
@@ -180,18 +182,45 @@ def name_room(prefix: str, vm_id: str, key_bytes: int) -> int:
     return key_bytes - len(prefix.encode("utf-8")) - len(vm_id.encode("utf-8")) - fixed
 
 
-def read_vm_id(path: str = PRODUCT_UUID_PATH) -> str:
-    """The VM id: the SMBIOS product UUID, lower-cased; the zero GUID when it cannot be read."""
+def read_vm_id(
+    path: str = PRODUCT_UUID_PATH,
+    *,
+    sysfs_efi_path: str = SYSFS_EFI_PATH,
+    dev_efi_path: str = DEV_EFI_PATH,
+) -> str:
+    """The VM id as the host and IMDS report it; the zero GUID when it cannot be read.
+
+    ``system_vm_id`` with the same paths, or ``ZERO_GUID`` (and one WARNING) where that is None.
+    """
+    vm_id = system_vm_id(path, sysfs_efi_path=sysfs_efi_path, dev_efi_path=dev_efi_path)
+    if vm_id is None:
+        # Often unreadable without root: records are still written, under the zero GUID.
+        _log.warning("VM id unreadable from %s; KVP keys use %s", path, ZERO_GUID)
+        return ZERO_GUID
+    return vm_id
+
+
+def system_vm_id(
+    path: str = PRODUCT_UUID_PATH,
+    *,
+    sysfs_efi_path: str = SYSFS_EFI_PATH,
+    dev_efi_path: str = DEV_EFI_PATH,
+) -> Optional[str]:
+    """The SMBIOS system UUID at ``path``, lower-cased, as azure-init's ``vm_id.rs`` reads it.
+
+    On a Gen1 VM (BIOS: neither ``sysfs_efi_path`` nor ``dev_efi_path`` exists) the first three
+    fields are byte-swapped: SMBIOS 2.3 stores them little-endian, Linux prints them big-endian,
+    and the host and IMDS use the little-endian reading. None when the file cannot be read or
+    does not hold a UUID.
+    """
     try:
         with open(path, "rb") as file:
-            text = file.read(128).decode("ascii").strip()
-        return str(uuid.UUID(text))
-    except (OSError, ValueError) as error:
-        # Often unreadable without root: records are still written, under the zero GUID.
-        _log.warning(
-            "VM id unreadable from %s (%s); KVP keys use %s", path, type(error).__name__, ZERO_GUID
-        )
-        return ZERO_GUID
+            system_uuid = uuid.UUID(file.read(128).decode("ascii").strip())
+    except (OSError, ValueError):
+        return None
+    if os.path.exists(sysfs_efi_path) or os.path.exists(dev_efi_path):
+        return str(system_uuid)  # Gen2 (UEFI, SMBIOS 3.1): as the firmware gives it
+    return str(uuid.UUID(bytes=system_uuid.bytes_le))
 
 
 def _field(text: str) -> str:

@@ -152,6 +152,25 @@ def read_kvp_pool(path: Union[str, os.PathLike[str]], *, join_chunks: bool = Fal
     return result
 
 
+def pack_raw_record(key: bytes, value: bytes) -> bytes:
+    """One record of ``key`` and ``value`` as they are, NUL-padded: each must fit its field."""
+    if len(key) > KEY_FIELD_BYTES or len(value) > VALUE_FIELD_BYTES:
+        raise ValueError(
+            f"a key takes at most {KEY_FIELD_BYTES} bytes, a value {VALUE_FIELD_BYTES}"
+        )
+    return _RECORD.pack(key, value)
+
+
+def decode_kvp_record(record: bytes) -> KvpRecord:
+    """The key and value of one ``RECORD_BYTES`` record, each read up to its first NUL."""
+    return _decode(record, 0)
+
+
+def join_kvp_chunks(records: List[KvpRecord]) -> KvpRecords:
+    """``records`` with each complete chunk run joined, as ``read_kvp_pool(join_chunks=True)``."""
+    return _joined(KvpRecords(records))
+
+
 def _decode(data: bytes, offset: int) -> KvpRecord:
     return KvpRecord(
         _field(data, offset, offset + KEY_FIELD_BYTES),

@@ -27,8 +27,10 @@ from typing import Any, Callable, Optional, Union
 from azure_core_tracing_opentelemetry.diagnostics.files import open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
+    DEV_EFI_PATH,
     MIN_NAME_BYTES,
     PRODUCT_UUID_PATH,
+    SYSFS_EFI_PATH,
     KvpKey,
     check_event_prefix,
     check_vm_id_text,
@@ -38,8 +40,15 @@ from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
     KEY_MAX_BYTES,
     RECORD_BYTES,
+    encode_kvp_record,
     pack_kvp_record,
 )
+from azure_core_tracing_opentelemetry.diagnostics.kvp_store import (
+    lock_pool,
+    open_pool,
+    replace_record,
+)
+from azure_core_tracing_opentelemetry.diagnostics.report import PROVISIONING_REPORT_KEY
 
 DEFAULT_KVP_POOL_PATH = "/var/lib/hyperv/.kvp_pool_1"
 PROC_STAT_PATH = "/proc/stat"
@@ -70,10 +79,15 @@ def boot_time_from_proc_stat(path: str = PROC_STAT_PATH) -> Optional[float]:
         with open(path, encoding="ascii") as file:
             for line in file:
                 if line.startswith("btime "):
-                    return float(line.split()[1])
+                    return float(int(line.split()[1]))  # whole seconds, as the kernel writes
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def is_stale(info: os.stat_result, boot_time: float) -> bool:
+    """azure-init's rule: a pool last modified at or before boot, in whole seconds, is stale."""
+    return info.st_mtime_ns // 1_000_000_000 <= boot_time
 
 
 def check_vm_id(vm_id: object, event_prefix: str) -> str:
@@ -116,6 +130,8 @@ class KvpWriter:
         event_prefix: str = DEFAULT_EVENT_PREFIX,
         vm_id: Optional[str] = None,
         product_uuid_path: str = PRODUCT_UUID_PATH,
+        sysfs_efi_path: str = SYSFS_EFI_PATH,
+        dev_efi_path: str = DEV_EFI_PATH,
         boot_time: Optional[float] = None,
         max_queue: int = 10_000,
         exit_timeout: float = 5.0,
@@ -127,9 +143,11 @@ class KvpWriter:
         self.event_prefix = check_event_prefix(event_prefix)
         """The first field of every event key."""
         # Checked here: a VM id no key can hold would otherwise cost every record, later.
-        self.vm_id = check_vm_id(
-            read_vm_id(product_uuid_path) if vm_id is None else vm_id, self.event_prefix
-        )
+        if vm_id is None:
+            vm_id = read_vm_id(
+                product_uuid_path, sysfs_efi_path=sysfs_efi_path, dev_efi_path=dev_efi_path
+            )
+        self.vm_id = check_vm_id(vm_id, self.event_prefix)
         """The second field of every event key."""
         self._boot_time = boot_time
         self._max_queue = max_queue
@@ -303,16 +321,20 @@ class KvpWriter:
         buffer = self._buffer
         end = 0
         ends: list[int] = []  # where each entry's records stop: a cut write keeps whole entries
+        reports: list[str] = []
         for render, item, text in entries:
             start = end
+            found = len(reports)
             try:
-                if render is None:  # from write: item is the key, text the value
-                    end = pack_kvp_record(buffer, end, item, text)
-                else:
-                    for key, value in render(item):
+                pairs = ((item, text),) if render is None else render(item)
+                for key, value in pairs:  # from write: item is the key, text the value
+                    if key == PROVISIONING_REPORT_KEY:  # one record, replaced in place
+                        reports.append(value)
+                    else:
                         end = pack_kvp_record(buffer, end, key, value)
             except Exception as error:  # only the type: the message may quote the entry
                 end = start  # what the entry packed before it failed is written over
+                del reports[found:]
                 self._lose(
                     1, "render", "a KVP entry could not be encoded (%s)", type(error).__name__
                 )
@@ -321,6 +343,8 @@ class KvpWriter:
                 ends.append(end)
         if ends:
             self._append(buffer, ends)
+        for report in reports:  # after the batch: a first report follows the records before it
+            self._replace_report(encode_kvp_record(PROVISIONING_REPORT_KEY, report))
         if len(buffer) > _BUFFER_BYTES:
             self._buffer = bytearray(_BUFFER_BYTES)  # a batch of long values: give it back
 
@@ -336,7 +360,7 @@ class KvpWriter:
                 boot = self._boot_time
                 if boot is None:
                     boot = boot_time_from_proc_stat()
-                if boot is not None and info.st_mtime < boot:
+                if boot is not None and is_stale(info, boot):
                     os.ftruncate(fd, 0)
                     _log.info("emptied KVP pool %s: last written before this boot", self.path)
         except OSError as error:
@@ -345,6 +369,33 @@ class KvpWriter:
             )
         finally:
             self._close(fd)  # closing drops both locks
+
+    def _replace_report(self, record: bytes) -> None:
+        """Put the ``PROVISIONING_REPORT`` record in place of the one in the pool, if any."""
+        if len(record) != RECORD_BYTES:  # the host reads one record: never chunks
+            self._lose(1, "report", "a KVP health report does not fit one record")
+            return
+        try:
+            with self._fd_guard:
+                fd = self._fd = open_pool(self.path, update=True, create=True)
+        except OSError as error:
+            self._pool_error = f"{error.strerror or error} ({self.path})"
+            self._lose(1, "open", "cannot open KVP pool %s: %s", self.path, error.strerror)
+            return
+        try:
+            try:
+                lock_pool(fd, exclusive=True)
+            except OSError as error:
+                self._warn_once("lock", "cannot lock KVP pool %s: %s", self.path, error.strerror)
+            replace_record(fd, PROVISIONING_REPORT_KEY.encode(), record)
+        except OSError as error:
+            self._pool_error = f"{error.strerror or error} ({self.path})"
+            self._lose(1, "write", "cannot write KVP pool %s: %s", self.path, error.strerror)
+            return
+        finally:
+            self._close(fd)
+        self._pool_error = None
+        self._written += 1
 
     def _append(self, buffer: bytearray, ends: list[int]) -> None:
         fd = self._open()

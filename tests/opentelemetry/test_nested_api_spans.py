@@ -148,17 +148,39 @@ def test_calls_in_tasks_of_an_async_method_are_each_nested(otel: Otel, server: L
 def test_an_applications_own_span_inside_the_method_gets_the_call_its_own_span(
     otel: Otel, server: LocalServer
 ) -> None:
+    """Before a sync method's span is needed it is not made, so an application's span started
+    there goes under the caller's span, beside the method's (docs/sdk-authors.md)."""
     outer = _clients(otel, server)
 
     def in_own_span(call: Callable[[], int]) -> int:
         with otel.sdk.get_tracer("app").start_as_current_span("app step"):
             return call()
 
-    assert outer.run(in_own_span) == 200
+    with otel.sdk.get_tracer("app").start_as_current_span("app"):
+        assert outer.run(in_own_span) == 200
     (inner,) = otel.named("Inner.get")
     assert _parent_name(otel, inner) == "app step"
-    assert _parent_name(otel, otel.named("app step")[0]) == "Outer.run"
+    assert _parent_name(otel, otel.named("app step")[0]) == "app"
+    assert _parent_name(otel, otel.named("Outer.run")[0]) == "app"
     assert _parent_name(otel, _http_span(otel)) == "Inner.get"
+
+
+def test_once_the_methods_span_is_made_an_applications_span_nests_under_it(
+    otel: Otel, server: LocalServer
+) -> None:
+    outer = _clients(otel, server)
+
+    def after_a_call(call: Callable[[], int]) -> int:
+        status = call()  # nested: it needs the outer span, which is made and made current
+        with otel.sdk.get_tracer("app").start_as_current_span("app step"):
+            assert otel.named("Outer.run") == []  # still under way
+        return status
+
+    with otel.sdk.get_tracer("app").start_as_current_span("app"):
+        assert outer.run(after_a_call) == 200
+    assert _parent_name(otel, otel.named("app step")[0]) == "Outer.run"
+    assert _parent_name(otel, _http_span(otel)) == "Outer.run"
+    assert otel_trace.get_current_span() is otel_trace.INVALID_SPAN
 
 
 def test_an_applications_own_span_is_never_taken_for_an_api_span(
@@ -246,12 +268,14 @@ def _raise() -> Any:
 
 
 @pytest.mark.parametrize(
-    ("current", "warns"),
+    ("current", "warns", "inner_spans"),
     [
-        (_raise, True),
-        (_Unequal, True),
-        (lambda: "not a span", False),
-        (lambda: None, False),
+        (_raise, True, 2),
+        (_Unequal, True, 2),
+        (lambda: "not a span", False, 2),
+        # None is "nothing current", at the call and inside it alike: the inner call is made
+        # in the outer method's body (the same thread, no other call between), so it nests.
+        (lambda: None, False, 0),
     ],
     ids=["raises", "eq raises", "returns a str", "returns None"],
 )
@@ -261,6 +285,7 @@ def test_a_tracer_whose_current_span_misbehaves_leaves_the_call_as_it_was(
     caplog: pytest.LogCaptureFixture,
     current: Callable[[], Any],
     warns: bool,
+    inner_spans: int,
 ) -> None:
     provider = _Provider(otel, current)
     options = ClientOptions(telemetry=TelemetryOptions(tracing_provider=provider))
@@ -268,7 +293,8 @@ def test_a_tracer_whose_current_span_misbehaves_leaves_the_call_as_it_was(
     with caplog.at_level(logging.WARNING, logger="azure_core_tracing"):
         assert outer.run() == 200
         assert outer.run() == 200
-    assert len(otel.named("Inner.get")) == 2  # not known to be nested: spans of its own
+    assert len(otel.named("Inner.get")) == inner_spans  # 2: not known to be nested
+    assert len(otel.named("Outer.run")) == 2
     warnings = [r.getMessage() for r in caplog.records if r.name == "azure_core_tracing"]
     assert len(warnings) == (1 if warns else 0)
     assert all("in current_span of" in warning for warning in warnings)

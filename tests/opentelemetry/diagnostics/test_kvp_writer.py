@@ -413,7 +413,12 @@ def test_the_vm_id_is_the_lowercased_product_uuid_or_the_zero_guid(
     product_uuid = tmp_path / "product_uuid"
     product_uuid.write_text("4C4C4544-0042-3510-8052-B4C04F4D4E31\n")
     pool = tmp_path / "pool"
-    made = KvpWriter(pool, product_uuid_path=str(product_uuid), boot_time=0.0)
+    made = KvpWriter(
+        pool,
+        product_uuid_path=str(product_uuid),
+        sysfs_efi_path=str(tmp_path),  # exists: a UEFI (Gen2) VM, whose UUID is not swapped
+        boot_time=0.0,
+    )
     assert made.vm_id == "4c4c4544-0042-3510-8052-b4c04f4d4e31"
     made.shutdown(5.0)
     assert not warnings_from(caplog)
@@ -739,3 +744,42 @@ def test_a_hard_link_or_fifo_planted_at_the_pool_path_is_never_written(
     assert target.read_bytes() == b"root:x:0:0\n"
     [warning] = warnings_from(caplog)
     assert "cannot open KVP pool" in warning
+
+
+def test_a_pool_modified_in_the_boot_second_is_stale_as_azure_init_says(
+    pool: Path, tmp_path: Path
+) -> None:
+    """Stale when the modification time in whole seconds is at or before ``btime``: equality
+    included, a fraction of a second after it too (it is the same whole second)."""
+    fake_stat = tmp_path / "stat"
+    btime = int(time.time()) - 60
+    fake_stat.write_text(f"cpu  1 2 3\nbtime {btime}\nprocesses 5\n")
+    boot = boot_time_from_proc_stat(str(fake_stat))
+    assert boot == btime
+    for mtime, emptied in (
+        (btime - 1, True),
+        (btime, True),
+        (btime + 0.999, True),
+        (btime + 1, False),
+    ):
+        pool.write_bytes(encode_kvp_record("old", "before"))
+        os.utime(pool, (mtime, mtime))
+        kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=boot)
+        kvp.write("new", "after")
+        assert kvp.flush(5.0) and kvp.shutdown(5.0)
+        expected = ["new"] if emptied else ["old", "new"]
+        assert [r.key for r in read_kvp_pool(pool)] == expected, mtime
+
+
+def test_a_stale_pool_is_emptied_once_before_the_first_write_not_at_every_batch(
+    pool: Path,
+) -> None:
+    """A boot time ahead of every write keeps the pool stale by the rule: only the writer's
+    start empties it, and each later batch is kept."""
+    pool.write_bytes(encode_kvp_record("old", "from the last boot"))
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=time.time() + 3600)
+    for index in range(3):
+        kvp.write(f"batch-{index}", "this boot")
+        assert kvp.flush(5.0)
+    assert kvp.shutdown(5.0)
+    assert [r.key for r in read_kvp_pool(pool)] == ["batch-0", "batch-1", "batch-2"]
