@@ -6,13 +6,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Optional
 
-from azure_core_tracing import (
-    ClientOptions,
-    Context,
-    SpanStatus,
-    TracingContextFactory,
-    distributed_trace,
-)
+from azure_core_tracing import ClientOptions, Context, TracingContextFactory, distributed_trace
 from azure_core_tracing.http import AsyncHttpPipeline, AsyncHttpTransport, RawResponse
 from azure_core_tracing.paging import AsyncItemPaged
 
@@ -123,6 +117,7 @@ class AsyncBlobStorageClient:
         request = self._requests.delete_blob(container, blob, if_match=if_match)
         raise_for_status(await self._pipeline.send(request, context), (202,))
 
+    @distributed_trace  # a plain def returning the pager, as in azure-core
     def list_blobs(
         self,
         container: str,
@@ -131,24 +126,17 @@ class AsyncBlobStorageClient:
         results_per_page: int = DEFAULT_PAGE_SIZE,
         context: Optional[Context] = None,
     ) -> AsyncItemPaged[BlobProperties]:
-        """The blobs of ``container``, with ``async for``; a plain ``def`` returning the
-        pager, as in azure-core. Each page fetch is an API span."""
+        """The blobs of ``container``, with ``async for``. Each page fetch is an API span."""
         requests = self._requests
         requests.list_blobs(
             container, prefix=prefix, results_per_page=results_per_page, marker=None
         )
 
         async def get_next(marker: Optional[str]) -> RawResponse:
-            with self._tracing_factory.create_span(
-                "AsyncBlobStorageClient.list_blobs", context
-            ) as scope:
-                request = requests.list_blobs(
-                    container, prefix=prefix, results_per_page=results_per_page, marker=marker
-                )
-                response = await self._pipeline.send(request, scope.context)
-                raise_for_status(response, (200,))
-                scope.span.set_status(SpanStatus.OK)
-                return response
+            request = requests.list_blobs(
+                container, prefix=prefix, results_per_page=results_per_page, marker=marker
+            )
+            return raise_for_status(await self._pipeline.send(request, context), (200,))
 
         async def extract_data(
             response: RawResponse,

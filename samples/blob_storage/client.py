@@ -5,13 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Optional
 
-from azure_core_tracing import (
-    ClientOptions,
-    Context,
-    SpanStatus,
-    TracingContextFactory,
-    distributed_trace,
-)
+from azure_core_tracing import ClientOptions, Context, TracingContextFactory, distributed_trace
 from azure_core_tracing.http import HttpPipeline, HttpTransport, RawResponse
 from azure_core_tracing.paging import ItemPaged
 
@@ -129,6 +123,7 @@ class BlobStorageClient:
         request = self._requests.delete_blob(container, blob, if_match=if_match)
         raise_for_status(self._pipeline.send(request, context), (202,))
 
+    @distributed_trace  # no span at the call: one per page fetch
     def list_blobs(
         self,
         container: str,
@@ -146,16 +141,11 @@ class BlobStorageClient:
         )
 
         def get_next(marker: Optional[str]) -> RawResponse:
-            # One API span per page, as @distributed_trace will make for a returned pager.
-            with self._tracing_factory.create_span(
-                "BlobStorageClient.list_blobs", context
-            ) as scope:
-                request = requests.list_blobs(
-                    container, prefix=prefix, results_per_page=results_per_page, marker=marker
-                )
-                response = raise_for_status(self._pipeline.send(request, scope.context), (200,))
-                scope.span.set_status(SpanStatus.OK)
-                return response
+            # Runs while a page is fetched: ``context`` stands for that page's span.
+            request = requests.list_blobs(
+                container, prefix=prefix, results_per_page=results_per_page, marker=marker
+            )
+            return raise_for_status(self._pipeline.send(request, context), (200,))
 
         return ItemPaged(get_next, lambda response: blob_page(container, response))
 

@@ -77,9 +77,13 @@ class Blob:
     def pages(
         self, container: str, *, continuation_token: Optional[str] = None, **kwargs: Any
     ) -> Iterator[tuple[list[str], Optional[str]]]:
-        """``list_blobs(container, **kwargs).by_page(continuation_token)``: each page's blob
-        names and the continuation token after it, a page fetched per step."""
-        pages = self.client.list_blobs(container, **kwargs).by_page(continuation_token)
+        """``list_blobs(container, **kwargs).by_page(continuation_token)``, called now: each
+        page's blob names and the continuation token after it, a page fetched per step."""
+        return self._each_page(
+            self.client.list_blobs(container, **kwargs).by_page(continuation_token)
+        )
+
+    def _each_page(self, pages: Any) -> Iterator[tuple[list[str], Optional[str]]]:
         while True:
             if self.loop is None:
                 try:

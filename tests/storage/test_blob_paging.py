@@ -88,6 +88,18 @@ def test_each_page_fetch_is_an_api_span_over_its_http_span(
         assert (children[0].attributes or {})["serviceRequestId"]
 
 
+def test_the_pages_go_under_the_span_current_when_list_blobs_was_called(
+    blob: Blob, seven: str, otel: Otel
+) -> None:
+    with otel.sdk.get_tracer("app").start_as_current_span("caller") as caller:
+        pages = blob.pages(seven, results_per_page=4)
+    assert otel.named("caller") and not [s for s in otel.spans() if s.name != "caller"]
+    assert len(list(pages)) == 2  # iterated after the caller's span ended
+    listed = [s for s in otel.spans() if s.name.endswith(".list_blobs")]
+    assert len(listed) == 2
+    assert all(s.parent and s.parent.span_id == caller.get_span_context().span_id for s in listed)
+
+
 def test_an_error_on_a_later_page_raises_there_and_marks_that_page_only(
     blob: Blob, seven: str, otel: Otel
 ) -> None:
