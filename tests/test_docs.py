@@ -117,6 +117,8 @@ def placeholders(tmp_path: Path) -> Iterator[dict[str, Any]]:
     - ``provider``, ``other_provider``: tracer providers; here recording ones.
     - ``config_file``, ``kvp_pool``: a diagnostics configuration file (its log file in a
       temporary folder) and a KVP pool path in that folder, never the host's.
+    - ``blob_endpoint`` (given by the test to the blocks that name it): the session's Azurite
+      Blob endpoint, ``http://127.0.0.1:<port>/devstoreaccount1``.
     """
     config_file = tmp_path / "my-agent.toml"
     config_file.write_text(
@@ -144,7 +146,16 @@ def placeholders(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("block", PYTHON, ids=[block.where for block in PYTHON])
-def test_every_python_example_runs(block: Block, placeholders: dict[str, Any]) -> None:
+def test_every_python_example_runs(
+    block: Block, placeholders: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
+    if re.search(r"\bblob_endpoint\b", block.code):
+        # An Azurite Blob endpoint (its development account), only for the blocks that use
+        # one: the session's Azurite, which skips only without node and npm.
+        placeholders = {
+            **placeholders,
+            "blob_endpoint": request.getfixturevalue("azurite").blob_endpoint,
+        }
     # Leading newlines put the block's lines where they are in the page, for tracebacks.
     source = "\n" * (block.line - 1) + block.code
     code = compile(source, str(block.page), "exec", dont_inherit=True)

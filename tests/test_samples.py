@@ -15,6 +15,8 @@ from tests.otlp_receiver import OtlpReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(p.name for p in (ROOT / "samples").glob("*.py") if p.name != "local_server.py")
+# Samples that are packages, run as ``python -m samples.<name>``.
+PACKAGES = sorted(p.parent.name for p in (ROOT / "samples").glob("*/__main__.py"))
 
 
 def run_sample(name: str, *args: str) -> str:
@@ -43,6 +45,7 @@ def test_every_sample_is_covered_here() -> None:
         "vm_provisioning.py",
         "w3c_test_service.py",  # a server: driven by tests/test_w3c_test_service.py
     ]
+    assert PACKAGES == ["blob_storage"]  # needs Azurite: run by tests/storage/test_blob_sample.py
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "samples").glob("*.py")))
@@ -59,6 +62,24 @@ def test_every_sample_answers_help_with_what_it_does_and_does_nothing_else(name:
     assert result.stdout.startswith(f"usage: {name} [-h]"), result.stdout
     assert result.stderr == ""
     assert "Serving on" not in result.stdout and "ready on" not in result.stdout
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_sample_package_answers_help_with_what_it_does_and_does_nothing_else(
+    name: str,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", f"samples.{name}", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: python -m samples.{name} [-h]"), result.stdout
+    assert result.stderr == ""
+    assert "starting Azurite" not in result.stdout
 
 
 def test_quickstart_prints_the_span_tree_and_the_traceparents_received() -> None:
