@@ -181,6 +181,13 @@ class AioHttpTransport(AsyncHttpTransport):
             created: aiohttp.ClientSession = self._aiohttp.ClientSession(
                 trust_env=False, auto_decompress=False
             )
+            # aiohttp sends an idempotent request again by itself when a kept-alive
+            # connection drops (RFC 9112 §9.3.1.1), unseen by the pipeline: that second send
+            # would have no span and the first try's traceparent. requests does not resend;
+            # here the retry policy decides, and traces, every send. aiohttp has no public
+            # switch for it (3.9 to 3.14 read this attribute).
+            if hasattr(created, "_retry_connection"):
+                created._retry_connection = False
             session = self.session = created
         return session
 

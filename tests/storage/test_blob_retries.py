@@ -17,20 +17,6 @@ from tests.storage.conftest import Blob, sas_credential, unique_container
 from tests.storage.fault_proxy import Fault, FaultProxy
 
 
-def _aiohttp_resends(request: pytest.FixtureRequest, kind: str) -> None:
-    """The async client's dropped connections are a known bug of the core's AioHttpTransport:
-    aiohttp resends an idempotent request once by itself when its connection drops
-    (``ClientSession._retry_connection``), unseen by the retry policy: no span of its own, the
-    same ``traceparent`` twice on the wire. Strict: this fails once the transport is fixed."""
-    if kind == "async":
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="aiohttp resends a request whose connection dropped, unseen (reported)",
-            )
-        )
-
-
 @pytest.mark.parametrize("credential", ["shared key", "sas"])
 @pytest.mark.parametrize("faults", [("503",), ("drop",), ("503", "drop", "503")])
 def test_an_upload_is_retried_past_the_faults_and_each_try_is_traced(
@@ -41,10 +27,7 @@ def test_an_upload_is_retried_past_the_faults_and_each_try_is_traced(
     faults: tuple[Fault, ...],
     credential: str,
     kind: str,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if "drop" in faults:
-        _aiohttp_resends(request, kind)
     name = unique_container()
     blob.create_container(name)  # straight to Azurite
     otel.exporter.clear()
@@ -95,9 +78,8 @@ def test_503s_past_the_retry_budget_reach_the_caller_with_storages_code(
 
 
 def test_dropped_connections_past_the_retry_budget_reach_the_caller(
-    make_blob: Any, proxy: FaultProxy, otel: Otel, kind: str, request: pytest.FixtureRequest
+    make_blob: Any, proxy: FaultProxy, otel: Otel, kind: str
 ) -> None:
-    _aiohttp_resends(request, kind)
     options = otel.options()
     options.retry.max_retries = 2
     client: Blob = make_blob(proxy.url(f"/{ACCOUNT_NAME}"), options=options)
