@@ -1,4 +1,4 @@
-"""The KVP layer: finished spans, their events and log records become KVP records.
+"""The KVP layer: span events and log records become KVP records as they happen, spans as they end.
 
 Values, times in UTC with milliseconds:
 
@@ -12,6 +12,13 @@ so a value is one line, free of controls, for any reader that splits on them; so
 a key. An event or log record carrying ``health_report`` is written as the ``PROVISIONING_REPORT``
 record instead, whatever the filter says. On the caller's thread there is only a filter look-up
 and a queue append; records are rendered on the writer's thread.
+
+A span event is queued when it is added, so it is in the pool within the writer's ``max_delay``
+even if its span never ends: ``KvpSpanProcessor.on_start`` makes the SDK span's event list (an
+``opentelemetry.sdk.util.BoundedList``) one that also queues what is appended to it. The SDK
+appends under the span's lock and only while the span is open, so exactly the events the span
+keeps are queued. A span this cannot be done for (an SDK whose spans keep events otherwise, a
+span started before the processor was added) has its events written when it ends, as before.
 """
 
 from __future__ import annotations
@@ -19,13 +26,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, cast
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
-from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
-from opentelemetry.trace import StatusCode
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext, StatusCode
 
+from azure_core_tracing.failures import report_tracing_failure
 from azure_core_tracing_opentelemetry.diagnostics.escape import one_line
 from azure_core_tracing_opentelemetry.diagnostics.filter import EnvFilter, Level, span_target
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
@@ -62,8 +72,26 @@ _log = logging.getLogger(__name__)
 _report_cut_warned = threading.Event()
 
 
+class _LiveEvents(BoundedList):  # type: ignore[type-arg]  # generic to mypy, not at run time
+    """A span's event list that also queues each event appended for the KVP processors."""
+
+    _kvp_sinks: list[tuple[KvpSpanProcessor, SpanContext, Optional[InstrumentationScope]]]
+
+    def append(self, item: Event) -> None:
+        super().append(item)
+        self._queue((item,))
+
+    def extend(self, seq: Sequence[Event]) -> None:
+        super().extend(seq)
+        self._queue(seq)
+
+    def _queue(self, events: Sequence[Event]) -> None:
+        for processor, context, scope in self._kvp_sinks:
+            processor._queue_events(context, scope, events)
+
+
 class KvpSpanProcessor(SpanProcessor):
-    """Writes each finished span, and each of its events, through ``writer``."""
+    """Writes each span event as it is added, and each span when it ends, through ``writer``."""
 
     def __init__(self, writer: KvpWriter, filter: Optional[EnvFilter] = None) -> None:
         if not isinstance(writer, KvpWriter):
@@ -72,36 +100,80 @@ class KvpSpanProcessor(SpanProcessor):
             raise TypeError(f"filter must be an EnvFilter or None, got {type(filter).__name__}")
         self._writer = writer
         self._filter = filter
+        self._submit = writer.submit  # bound once: these run for every span and event
+        self._render_live = self._render_events
+
+    def on_start(self, span: Span, parent_context: Optional[otel_context.Context] = None) -> None:
+        events: Any = getattr(span, "_events", None)
+        sink = (self, span.get_span_context(), span.instrumentation_scope)
+        if type(events) is BoundedList:
+            # Same layout, two methods more: the list the span (and its ReadableSpan) holds
+            # becomes live in place, with no copy and nothing for the span to know.
+            events.__class__ = _LiveEvents
+            cast(_LiveEvents, events)._kvp_sinks = [sink]
+        elif type(events) is _LiveEvents:
+            events._kvp_sinks.append(sink)  # another KVP processor on the same provider
+        else:
+            return
+        if events:  # given when the span was made: they happened before it started
+            self._queue_events(sink[1], sink[2], tuple(events))
 
     def on_end(self, span: ReadableSpan) -> None:
         selected = self._filter
+        enabled = selected is None or selected.enabled(
+            span_target(span), _span_level(span.status.status_code)
+        )
+        events = getattr(span, "_events", None)
+        if type(events) is _LiveEvents and _sinks_hold(events, self):
+            if enabled:  # its events are queued already
+                self._submit(self._render, span)
         # A span the filter drops may still hold a health report (which passes any filter) or
         # an event it lets through: those spans go too, and their events are sorted out later.
-        if (
-            selected is None
-            or selected.enabled(span_target(span), _span_level(span.status.status_code))
-            or span.events
-        ):
-            self._writer.submit(self._render, span)
+        elif enabled or span.events:
+            self._submit(self._render_with_events, span)
 
     def shutdown(self) -> None:
         """Write what this processor queued; the writer itself stays up (its owner stops it)."""
-        self._writer.flush(5.0)
+        self._writer.flush(self._writer.exit_timeout)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self._writer.flush(timeout_millis / 1000)
+
+    def _queue_events(
+        self,
+        context: SpanContext,
+        scope: Optional[InstrumentationScope],
+        events: Sequence[Event],
+    ) -> None:
+        # On the application's thread, inside the SDK's add_event: never raise into it.
+        try:
+            self._submit(self._render_live, (context, scope, events))
+        except Exception as error:
+            report_tracing_failure(self, "queue a span event", error, "the event is not written")
+
+    def _render_events(
+        self, item: tuple[SpanContext, Optional[InstrumentationScope], Sequence[Event]]
+    ) -> list[Pair]:
+        context, scope, events = item
+        ids = _IDS % (context.trace_id, context.span_id)
+        target = scope.name if scope is not None else ""
+        return _event_pairs(self._writer, self._filter, target, events, ids)
+
+    def _render_with_events(self, span: ReadableSpan) -> list[Pair]:
+        context = span.context
+        trace_id, span_id = (context.trace_id, context.span_id) if context else (0, 0)
+        events = span.events
+        ids = _IDS % (trace_id, span_id)
+        target = span_target(span)
+        pairs = _event_pairs(self._writer, self._filter, target, events, ids) if events else []
+        return pairs + self._render(span)
 
     def _render(self, span: ReadableSpan) -> list[Pair]:
         writer, selected = self._writer, self._filter
         target = span_target(span)
         context = span.context
         trace_id, span_id = (context.trace_id, context.span_id) if context else (0, 0)
-        events = span.events
-        pairs = (
-            _event_pairs(writer, selected, target, events, _IDS % (trace_id, span_id))
-            if events
-            else []
-        )
+        pairs: list[Pair] = []
         code = span.status.status_code
         level = _span_level(code)
         if selected is None or selected.enabled(target, level):
@@ -120,6 +192,11 @@ class KvpSpanProcessor(SpanProcessor):
             value = _SPAN_VALUE % (start, end, status, trace_id, span_id)
             pairs.append((head + new_record_id(), value))
         return pairs
+
+
+def _sinks_hold(events: _LiveEvents, processor: KvpSpanProcessor) -> bool:
+    sinks = events._kvp_sinks
+    return sinks[0][0] is processor or any(sink[0] is processor for sink in sinks)
 
 
 def _event_pairs(
