@@ -72,22 +72,28 @@ _log = logging.getLogger(__name__)
 _report_cut_warned = threading.Event()
 
 
+_Sink = tuple["KvpSpanProcessor", SpanContext, Optional[InstrumentationScope]]
+
+
 class _LiveEvents(BoundedList):  # type: ignore[type-arg]  # generic to mypy, not at run time
     """A span's event list that also queues each event appended for the KVP processors."""
 
-    _kvp_sinks: list[tuple[KvpSpanProcessor, SpanContext, Optional[InstrumentationScope]]]
+    _kvp_sinks: tuple[_Sink, ...]
 
     def append(self, item: Event) -> None:
-        super().append(item)
-        self._queue((item,))
+        BoundedList.append(self, item)
+        # Written out, not a call per sink: this runs on the application's thread for every
+        # event, inside the SDK's add_event, which it must never make raise.
+        for processor, context, scope in self._kvp_sinks:
+            try:
+                processor._submit(processor._render_live, (context, scope, (item,)))
+            except Exception as error:
+                processor._lost_event(error)
 
     def extend(self, seq: Sequence[Event]) -> None:
-        super().extend(seq)
-        self._queue(seq)
-
-    def _queue(self, events: Sequence[Event]) -> None:
+        BoundedList.extend(self, seq)
         for processor, context, scope in self._kvp_sinks:
-            processor._queue_events(context, scope, events)
+            processor._queue_events(context, scope, tuple(seq))
 
 
 class KvpSpanProcessor(SpanProcessor):
@@ -104,19 +110,25 @@ class KvpSpanProcessor(SpanProcessor):
         self._render_live = self._render_events
 
     def on_start(self, span: Span, parent_context: Optional[otel_context.Context] = None) -> None:
-        events: Any = getattr(span, "_events", None)
-        sink = (self, span.get_span_context(), span.instrumentation_scope)
-        if type(events) is BoundedList:
-            # Same layout, two methods more: the list the span (and its ReadableSpan) holds
-            # becomes live in place, with no copy and nothing for the span to know.
-            events.__class__ = _LiveEvents
-            cast(_LiveEvents, events)._kvp_sinks = [sink]
-        elif type(events) is _LiveEvents:
-            events._kvp_sinks.append(sink)  # another KVP processor on the same provider
-        else:
-            return
-        if events:  # given when the span was made: they happened before it started
-            self._queue_events(sink[1], sink[2], tuple(events))
+        try:
+            events: Any = getattr(span, "_events", None)
+            if type(events) is BoundedList:
+                # Same layout, two methods more: the list the span (and its ReadableSpan)
+                # holds becomes live in place, with no copy and nothing for the span to know.
+                events.__class__ = _LiveEvents
+                sink = (self, span.get_span_context(), span.instrumentation_scope)
+                cast(_LiveEvents, events)._kvp_sinks = (sink,)
+            elif type(events) is _LiveEvents:  # another KVP processor on the same provider
+                sink = (self, span.get_span_context(), span.instrumentation_scope)
+                events._kvp_sinks += (sink,)
+            else:
+                return  # not an SDK list we know: its events are written when it ends
+            if events._dq:  # given when the span was made: they happened before it started
+                self._queue_events(sink[1], sink[2], tuple(events))
+        except Exception as error:  # an SDK we do not know: never in the application's way
+            report_tracing_failure(
+                self, "watch a span's events", error, "they are written when it ends, if at all"
+            )
 
     def on_end(self, span: ReadableSpan) -> None:
         selected = self._filter
@@ -124,7 +136,9 @@ class KvpSpanProcessor(SpanProcessor):
             span_target(span), _span_level(span.status.status_code)
         )
         events = getattr(span, "_events", None)
-        if type(events) is _LiveEvents and _sinks_hold(events, self):
+        if type(events) is _LiveEvents and (
+            events._kvp_sinks[0][0] is self or any(s[0] is self for s in events._kvp_sinks)
+        ):
             if enabled:  # its events are queued already
                 self._submit(self._render, span)
         # A span the filter drops may still hold a health report (which passes any filter) or
@@ -149,7 +163,10 @@ class KvpSpanProcessor(SpanProcessor):
         try:
             self._submit(self._render_live, (context, scope, events))
         except Exception as error:
-            report_tracing_failure(self, "queue a span event", error, "the event is not written")
+            self._lost_event(error)
+
+    def _lost_event(self, error: Exception) -> None:
+        report_tracing_failure(self, "queue a span event", error, "the event is not written")
 
     def _render_events(
         self, item: tuple[SpanContext, Optional[InstrumentationScope], Sequence[Event]]
@@ -192,11 +209,6 @@ class KvpSpanProcessor(SpanProcessor):
             value = _SPAN_VALUE % (start, end, status, trace_id, span_id)
             pairs.append((head + new_record_id(), value))
         return pairs
-
-
-def _sinks_hold(events: _LiveEvents, processor: KvpSpanProcessor) -> bool:
-    sinks = events._kvp_sinks
-    return sinks[0][0] is processor or any(sink[0] is processor for sink in sinks)
 
 
 def _event_pairs(
