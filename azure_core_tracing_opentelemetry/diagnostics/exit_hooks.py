@@ -46,8 +46,8 @@ class ExitHooks:
     def __init__(self, flush: Callable[[], object]) -> None:
         self._flush = flush
         self._active = False
-        self._previous_excepthook: Callable[..., Any] = sys.__excepthook__
-        self._previous_thread_hook: Callable[..., Any] = threading.__excepthook__
+        self._previous_excepthook: Callable[..., Any] = sys.excepthook
+        self._previous_thread_hook: Callable[..., Any] = threading.excepthook
         self._previous_sigterm: Any = None
         self._sigterm_installed = False
         # Bound once: a hook is recognised as ours by identity, and each attribute access

@@ -186,7 +186,9 @@ class KvpWriter:
         # so a child always knows the one descriptor it got a copy of.
         self._fd_guard = threading.Lock()
         self._warned: set[str] = set()
-        self._state_lock = threading.Lock()
+        # Re-entrant: a SIGTERM handler's flush may warn while the main thread, interrupted,
+        # holds it (counting a drop, say).
+        self._state_lock = threading.RLock()
         _live_writers.add(self)  # before the thread: a fork from now on must see this writer
         self._start_thread()
         atexit.register(self._at_exit)
@@ -318,7 +320,7 @@ class KvpWriter:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._fd_guard = threading.Lock()
-        self._state_lock = threading.Lock()
+        self._state_lock = threading.RLock()
         self._in_pool = self._stalled = False  # the parent's thread was there, not ours
         if not self._closed:
             self._start_thread()

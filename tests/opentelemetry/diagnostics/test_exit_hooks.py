@@ -330,9 +330,9 @@ def test_shutdown_puts_back_the_hooks_it_replaced_and_leaves_ones_set_since(
         layers = setup()
         ours = installed()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        sys.excepthook, threading.excepthook = sys.__excepthook__, threading.__excepthook__
+        sys.excepthook, threading.excepthook = sys.__excepthook__, saved[2]
         layers.shutdown()
-        assert installed() == (signal.SIG_DFL, sys.__excepthook__, threading.__excepthook__)
+        assert installed() == (signal.SIG_DFL, sys.__excepthook__, saved[2])
         ours[0](signal.SIGTERM, None)
         ours[1](KeyError, KeyError("x"), None)
         try:
