@@ -223,6 +223,11 @@ class EnvFilter:
                 self._live[ids] = span
 
     @property
+    def has_span_directives(self) -> bool:
+        """Whether any directive names a span or a field (then records need their span)."""
+        return bool(self._dynamics)
+
+    @property
     def most_verbose(self) -> Level:
         """The least severe level any directive enables (``Level.OFF`` if none)."""
         return min([self._default, *self._targets.values(), *(d.level for d in self._dynamics)])

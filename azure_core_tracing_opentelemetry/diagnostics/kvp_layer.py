@@ -1,4 +1,4 @@
-"""The KVP layer: finished spans, their events and log records become KVP records.
+"""The KVP layer: span events and log records become KVP records as they happen, spans as they end.
 
 Values, times in UTC with milliseconds:
 
@@ -12,20 +12,31 @@ so a value is one line, free of controls, for any reader that splits on them; so
 a key. An event or log record carrying ``health_report`` is written as the ``PROVISIONING_REPORT``
 record instead, whatever the filter says. On the caller's thread there is only a filter look-up
 and a queue append; records are rendered on the writer's thread.
+
+A span event is queued when it is added, so it is in the pool within the writer's ``max_delay``
+even if its span never ends: ``KvpSpanProcessor.on_start`` makes the SDK span's event list (an
+``opentelemetry.sdk.util.BoundedList``) one that also queues what is appended to it. The SDK
+appends under the span's lock and only while the span is open, so exactly the events the span
+keeps are queued. A span this cannot be done for (an SDK whose spans keep events otherwise, a
+span started before the processor was added) has its events written when it ends, as before.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, cast
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import StatusCode
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext, StatusCode
 
+from azure_core_tracing.failures import report_tracing_failure
 from azure_core_tracing_opentelemetry.diagnostics.escape import one_line
 from azure_core_tracing_opentelemetry.diagnostics.filter import EnvFilter, Level, span_target
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
@@ -62,8 +73,36 @@ _log = logging.getLogger(__name__)
 _report_cut_warned = threading.Event()
 
 
+# The span itself is held weakly (no cycle through its own event list), for span directives.
+_Sink = tuple[
+    "KvpSpanProcessor", SpanContext, Optional[InstrumentationScope], Optional["weakref.ref[Span]"]
+]
+
+
+class _LiveEvents(BoundedList):  # type: ignore[type-arg]  # generic to mypy, not at run time
+    """A span's event list that also queues each event appended for the KVP processors."""
+
+    _kvp_sinks: tuple[_Sink, ...]
+
+    def append(self, item: Event) -> None:
+        BoundedList.append(self, item)
+        # Written out, not a call per sink: this runs on the application's thread for every
+        # event, inside the SDK's add_event, which it must never make raise.
+        for processor, context, scope, span in self._kvp_sinks:
+            try:
+                live = None if span is None else span()  # alive: it is adding the event
+                processor._submit(processor._render_live, (context, scope, live, (item,)))
+            except Exception as error:
+                processor._lost_event(error)
+
+    def extend(self, seq: Sequence[Event]) -> None:
+        BoundedList.extend(self, seq)
+        for processor, context, scope, span in self._kvp_sinks:
+            processor._queue_events(context, scope, span, tuple(seq))
+
+
 class KvpSpanProcessor(SpanProcessor):
-    """Writes each finished span, and each of its events, through ``writer``."""
+    """Writes each span event as it is added, and each span when it ends, through ``writer``."""
 
     def __init__(self, writer: KvpWriter, filter: Optional[EnvFilter] = None) -> None:
         if not isinstance(writer, KvpWriter):
@@ -72,40 +111,107 @@ class KvpSpanProcessor(SpanProcessor):
             raise TypeError(f"filter must be an EnvFilter or None, got {type(filter).__name__}")
         self._writer = writer
         self._filter = filter
+        self._submit = writer.submit  # bound once: these run for every span and event
+        self._render_live = self._render_events
 
     def on_start(self, span: Span, parent_context: Optional[otel_context.Context] = None) -> None:
-        if self._filter is not None:
-            self._filter.span_started(span, parent_context)
+        try:
+            selected = self._filter
+            if selected is not None:
+                selected.span_started(span, parent_context)
+            held = (
+                weakref.ref(span) if selected is not None and selected.has_span_directives else None
+            )
+            events: Any = getattr(span, "_events", None)
+            if type(events) is BoundedList:
+                # Same layout, two methods more: the list the span (and its ReadableSpan)
+                # holds becomes live in place, with no copy and nothing for the span to know.
+                events.__class__ = _LiveEvents
+                sink = (self, span.get_span_context(), span.instrumentation_scope, held)
+                cast(_LiveEvents, events)._kvp_sinks = (sink,)
+            elif type(events) is _LiveEvents:  # another KVP processor on the same provider
+                sink = (self, span.get_span_context(), span.instrumentation_scope, held)
+                events._kvp_sinks += (sink,)
+            else:
+                return  # not an SDK list we know: its events are written when it ends
+            if events._dq:  # given when the span was made: they happened before it started
+                self._queue_events(sink[1], sink[2], held, tuple(events))
+        except Exception as error:  # an SDK we do not know: never in the application's way
+            report_tracing_failure(
+                self, "watch a span's events", error, "they are written when it ends, if at all"
+            )
 
     def on_end(self, span: ReadableSpan) -> None:
         selected = self._filter
+        enabled = selected is None or selected.enabled(
+            span_target(span), _span_level(span.status.status_code), span
+        )
+        events = getattr(span, "_events", None)
+        if type(events) is _LiveEvents and (
+            events._kvp_sinks[0][0] is self or any(s[0] is self for s in events._kvp_sinks)
+        ):
+            if enabled:  # its events are queued already
+                self._submit(self._render, span)
         # A span the filter drops may still hold a health report (which passes any filter) or
         # an event it lets through: those spans go too, and their events are sorted out later.
-        if (
-            selected is None
-            or selected.enabled(span_target(span), _span_level(span.status.status_code), span)
-            or span.events
-        ):
-            self._writer.submit(self._render, span)
+        elif enabled or span.events:
+            self._submit(self._render_with_events, span)
 
     def shutdown(self) -> None:
         """Write what this processor queued; the writer itself stays up (its owner stops it)."""
-        self._writer.flush(5.0)
+        self._writer.flush(self._writer.exit_timeout)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self._writer.flush(timeout_millis / 1000)
+
+    def _queue_events(
+        self,
+        context: SpanContext,
+        scope: Optional[InstrumentationScope],
+        span: Optional[weakref.ref[Span]],
+        events: Sequence[Event],
+    ) -> None:
+        # On the application's thread, inside the SDK's add_event: never raise into it.
+        try:
+            live = None if span is None else span()
+            self._submit(self._render_live, (context, scope, live, events))
+        except Exception as error:
+            self._lost_event(error)
+
+    def _lost_event(self, error: Exception) -> None:
+        report_tracing_failure(self, "queue a span event", error, "the event is not written")
+
+    def _render_events(
+        self,
+        item: tuple[
+            SpanContext,
+            Optional[InstrumentationScope],
+            Optional[Span],
+            Sequence[Event],
+        ],
+    ) -> list[Pair]:
+        context, scope, span, events = item
+        ids = _IDS % (context.trace_id, context.span_id)
+        target = scope.name if scope is not None else ""
+        return _event_pairs(self._writer, self._filter, span, target, events, ids)
+
+    def _render_with_events(self, span: ReadableSpan) -> list[Pair]:
+        context = span.context
+        trace_id, span_id = (context.trace_id, context.span_id) if context else (0, 0)
+        events = span.events
+        ids = _IDS % (trace_id, span_id)
+        target = span_target(span)
+        pairs = (
+            _event_pairs(self._writer, self._filter, span, target, events, ids) if events else []
+        )
+        return pairs + self._render(span)
 
     def _render(self, span: ReadableSpan) -> list[Pair]:
         writer, selected = self._writer, self._filter
         target = span_target(span)
         context = span.context
         trace_id, span_id = (context.trace_id, context.span_id) if context else (0, 0)
-        events = span.events
-        pairs = (
-            _event_pairs(writer, selected, span, target, events, _IDS % (trace_id, span_id))
-            if events
-            else []
-        )
+        pairs: list[Pair] = []
         code = span.status.status_code
         level = _span_level(code)
         if selected is None or selected.enabled(target, level, span):
@@ -129,7 +235,7 @@ class KvpSpanProcessor(SpanProcessor):
 def _event_pairs(
     writer: KvpWriter,
     selected: Optional[EnvFilter],
-    span: ReadableSpan,
+    span: Optional[object],
     target: str,
     events: Sequence[Event],
     ids: str,

@@ -1,7 +1,8 @@
 """``KvpWriter``: appends KVP records to a pool from a background thread, in batches, under lock.
 
-The caller's thread only appends to a bounded queue. The writer thread renders entries into
-records, takes the pool's exclusive ``flock`` (the lock cloud-init and azure-init take) and a
+The caller's thread only appends to a bounded queue; an entry is in the pool within
+``max_delay`` (0.1 s by default) while the pool takes writes. The writer thread renders entries
+into records, takes the pool's exclusive ``flock`` (the lock cloud-init and azure-init take) and a
 POSIX ``lockf`` (the lock ``hv_kvp_daemon`` takes while it rewrites the pool), appends the
 batch with one ``write``, and lets go. It never opens the pool through a symbolic link (see
 ``files.py``). A forked child gets a writer of its own (a new thread, queue and locks, its copy
@@ -60,9 +61,15 @@ _Entry = tuple[Optional[Render], Any, Any]
 _MAX_BATCH = 256  # entries per lock hold: keeps hv_kvp_daemon's wait short
 _BUFFER_BYTES = _MAX_BATCH * RECORD_BYTES  # a batch of one-record entries, packed in place
 _IDLE_WAKE_SECONDS = 1.0
-# After the first entry, wait this long for more (unless a flush or a full batch comes first):
-# waking per entry would cost every caller a thread switch, and records are not urgent.
-_LINGER_SECONDS = 0.05
+DEFAULT_MAX_DELAY = 0.1
+"""Seconds within which a queued entry reaches the pool, by default (``max_delay``)."""
+MAX_DELAY_LIMIT = 60.0
+EXIT_TIMEOUT_LIMIT = 3600.0
+DEFAULT_EXIT_TIMEOUT = 5.0
+"""Seconds the exit paths (``atexit``, SIGTERM, an uncaught exception) wait for the pool."""
+# How long a timed wait waits while an earlier one ran out on a pool that still has not let the
+# writer go: time to see it let go, no more.
+_STALLED_WAIT_SECONDS = 0.1
 _ASCII_KEY_MAX = KEY_MAX_BYTES  # an ASCII key of this many characters has as many bytes
 _STOP = object()
 # How long a fork waits for a writer to finish opening or closing the pool: both take
@@ -108,6 +115,28 @@ def check_vm_id(vm_id: object, event_prefix: str) -> str:
     return vm_id
 
 
+def check_seconds(name: str, value: object, high: float, *, zero_ok: bool) -> float:
+    """``value`` as a float if it is a number of seconds from 0 (or just above) to ``high``;
+    else a ``TypeError`` or ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    seconds = float(value)
+    if not (0.0 <= seconds <= high) or (seconds == 0.0 and not zero_ok):  # NaN fails too
+        low = "0 <=" if zero_ok else "0 <"
+        raise ValueError(f"{name} must be {low} {name} <= {high:g} seconds, got {value!r}")
+    return seconds
+
+
+def check_max_delay(value: object, name: str = "max_delay") -> float:
+    """``value`` if it can be a writer's ``max_delay``: more than 0, at most 60 seconds."""
+    return check_seconds(name, value, MAX_DELAY_LIMIT, zero_ok=False)
+
+
+def check_exit_timeout(value: object, name: str = "exit_timeout") -> float:
+    """``value`` if it can be a writer's ``exit_timeout``: 0 (do not wait) to 3600 seconds."""
+    return check_seconds(name, value, EXIT_TIMEOUT_LIMIT, zero_ok=True)
+
+
 def _one_pair(item: tuple[Union[str, KvpKey], str]) -> tuple[tuple[Union[str, KvpKey], str]]:
     return (item,)
 
@@ -134,10 +163,19 @@ class KvpWriter:
         dev_efi_path: str = DEV_EFI_PATH,
         boot_time: Optional[float] = None,
         max_queue: int = 10_000,
-        exit_timeout: float = 5.0,
+        max_delay: float = DEFAULT_MAX_DELAY,
+        exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
     ) -> None:
         if isinstance(max_queue, bool) or not isinstance(max_queue, int) or max_queue < 1:
             raise ValueError(f"max_queue must be a positive int, got {max_queue!r}")
+        self.max_delay = check_max_delay(max_delay)
+        """Seconds within which a queued entry is in the pool (while the pool takes writes)."""
+        self.exit_timeout = check_exit_timeout(exit_timeout)
+        """Seconds each exit path (``atexit``, SIGTERM, an uncaught exception) waits, at most."""
+        # After the first entry, wait half the delay for more (unless a flush or a full batch
+        # comes first): waking per entry would cost every caller a thread switch, and the
+        # other half is the writer's to render and write what came.
+        self._linger = self.max_delay / 2
         self.path = os.fspath(path)
         """The pool file."""
         self.event_prefix = check_event_prefix(event_prefix)
@@ -151,8 +189,13 @@ class KvpWriter:
         """The second field of every event key."""
         self._boot_time = boot_time
         self._max_queue = max_queue
-        self._exit_timeout = exit_timeout
         self._closed = False
+        # The writer thread is between opening the pool and closing it (a hung file system or
+        # another agent's lock keeps it there) ...
+        self._in_pool = False
+        # ... and a timed wait ran out meanwhile: until the pool is let go, later timed waits
+        # are short, so a hung pool costs an exit one timeout, not one per exit path.
+        self._stalled = False
         self._dropped = 0
         self._written = 0
         self._pool_error: Optional[str] = None
@@ -161,7 +204,9 @@ class KvpWriter:
         # so a child always knows the one descriptor it got a copy of.
         self._fd_guard = threading.Lock()
         self._warned: set[str] = set()
-        self._state_lock = threading.Lock()
+        # Re-entrant: a SIGTERM handler's flush may warn while the main thread, interrupted,
+        # holds it (counting a drop, say).
+        self._state_lock = threading.RLock()
         _live_writers.add(self)  # before the thread: a fork from now on must see this writer
         self._start_thread()
         atexit.register(self._at_exit)
@@ -229,14 +274,17 @@ class KvpWriter:
         return True
 
     def flush(self, timeout: Optional[float] = None) -> bool:
-        """Wait until everything queued before this call is written or dropped."""
+        """Wait until everything queued before this call is written or dropped; False if
+        ``timeout`` seconds passed first (0.1 s while the pool is known to hang)."""
         if not self._thread.is_alive():
             return not self._pending
+        if threading.current_thread() is self._thread:
+            return False  # a render calling back in: waiting for itself would never end
         done = threading.Event()
         self._pending.append(done)
         self._wake.set()
         self._hurry.set()
-        return done.wait(timeout)
+        return done.wait(self._bounded(timeout)) or self._timed_out(timeout)
 
     def shutdown(self, timeout: Optional[float] = None) -> bool:
         """Write what is queued, stop the thread and refuse (count) later entries."""
@@ -248,11 +296,30 @@ class KvpWriter:
             self._pending.append(_STOP)
             self._wake.set()
             self._hurry.set()
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(self._bounded(timeout))
+        return not self._thread.is_alive() or self._timed_out(timeout)
 
     def _at_exit(self) -> None:
-        self.shutdown(self._exit_timeout)
+        self.shutdown(self.exit_timeout)
+
+    def _bounded(self, timeout: Optional[float]) -> Optional[float]:
+        if timeout is not None and self._stalled and self._in_pool:
+            return min(timeout, _STALLED_WAIT_SECONDS)
+        return timeout
+
+    def _timed_out(self, timeout: Optional[float]) -> bool:
+        """Always False: a wait of ``timeout`` ran out; if the pool held the writer, say so."""
+        if self._in_pool:
+            self._stalled = True
+            self._warn_once(
+                "stalled",
+                "KVP pool %s took no write for %.3g s (locked by another process, or on a hung "
+                "file system); records still queued are lost if the process ends",
+                self.path,
+                timeout or 0.0,
+            )
+        return False
 
     def _start_thread(self) -> None:
         self._pending: deque[Any] = deque()
@@ -271,7 +338,8 @@ class KvpWriter:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._fd_guard = threading.Lock()
-        self._state_lock = threading.Lock()
+        self._state_lock = threading.RLock()
+        self._in_pool = self._stalled = False  # the parent's thread was there, not ours
         if not self._closed:
             self._start_thread()
 
@@ -285,7 +353,7 @@ class KvpWriter:
             self._warn_once("internal", "KVP writer failed: %s", type(error).__name__)
         while True:
             self._wake.wait(_IDLE_WAKE_SECONDS)
-            self._hurry.wait(_LINGER_SECONDS)
+            self._hurry.wait(self._linger)
             self._hurry.clear()
             self._wake.clear()  # before draining: an append after this sets it again
             try:
@@ -429,19 +497,24 @@ class KvpWriter:
         self._written += len(ends)
 
     def _open(self) -> Optional[int]:
+        self._in_pool = True  # an open on a hung file system hangs too
         try:
             with self._fd_guard:
                 fd = self._fd = open_for_append(self.path)
             return fd
         except OSError as error:
+            self._in_pool = self._stalled = False
             self._pool_error = f"{error.strerror or error} ({self.path})"
             self._warn_once("open", "cannot open KVP pool %s: %s", self.path, error.strerror)
             return None
 
     def _close(self, fd: int) -> None:
-        with self._fd_guard:
-            self._fd = None
-            os.close(fd)
+        try:
+            with self._fd_guard:
+                self._fd = None
+                os.close(fd)
+        finally:
+            self._in_pool = self._stalled = False
 
     def _lock(self, fd: int) -> None:
         try:

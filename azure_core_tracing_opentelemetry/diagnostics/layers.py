@@ -4,6 +4,8 @@ Each layer is a span processor on the provider (span start and close lines, span
 except OpenTelemetry, a ``logging`` handler on the root logger (log records), added in the
 order stderr, OpenTelemetry, KVP, file. Each filters on its own, and each can fail alone: a
 layer that cannot start is left out and named in one WARNING, logged once the others are up.
+With the KVP layer up, the KVP queue is also flushed on SIGTERM and on an uncaught exception
+(``exit_hooks.py``), as it is at exit.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Optional
 
@@ -26,6 +29,7 @@ from azure_core_tracing_opentelemetry.diagnostics.config import (
     kvp_filter_for,
     log_filters_for,
 )
+from azure_core_tracing_opentelemetry.diagnostics.exit_hooks import ExitHooks
 from azure_core_tracing_opentelemetry.diagnostics.files import create_parent_dirs, open_for_append
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
     DEFAULT_EVENT_PREFIX,
@@ -34,8 +38,12 @@ from azure_core_tracing_opentelemetry.diagnostics.kvp_key import (
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_layer import KvpLogHandler, KvpSpanProcessor
 from azure_core_tracing_opentelemetry.diagnostics.kvp_writer import (
+    DEFAULT_EXIT_TIMEOUT,
     DEFAULT_KVP_POOL_PATH,
+    DEFAULT_MAX_DELAY,
     KvpWriter,
+    check_exit_timeout,
+    check_max_delay,
     check_vm_id,
 )
 from azure_core_tracing_opentelemetry.diagnostics.line_layer import (
@@ -60,6 +68,7 @@ class TracingLayers:
         handlers: list[logging.Handler],
         sinks: list[LineSink],
         root_levels: tuple[int, int],
+        exit_hooks: Optional[ExitHooks] = None,
     ) -> None:
         self.provider = provider
         """The OpenTelemetry SDK provider; get tracers from it, or ``install()`` it."""
@@ -70,6 +79,7 @@ class TracingLayers:
         self._handlers = handlers
         self._sinks = sinks
         self._root_levels = root_levels
+        self._exit_hooks = exit_hooks
         self._installed: Optional[OpenTelemetryProvider] = None
         self._closed = False
 
@@ -81,10 +91,13 @@ class TracingLayers:
         return self._installed
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Flush and stop every layer, remove the logging handlers, undo ``install()``."""
+        """Flush and stop every layer, remove the logging handlers and exit hooks, undo
+        ``install()``."""
         if self._closed:
             return
         self._closed = True
+        if self._exit_hooks is not None:
+            self._exit_hooks.remove()
         root = logging.getLogger()
         for handler in self._handlers:
             root.removeHandler(handler)
@@ -124,11 +137,17 @@ def setup_layers(
     boot_time: Optional[float] = None,
     resource: Optional[Resource] = None,
     environ: Optional[Mapping[str, str]] = None,
+    kvp_max_delay: float = DEFAULT_MAX_DELAY,
+    exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
+    flush_on_sigterm: bool = True,
 ) -> TracingLayers:
     """Build the provider and the layers that can start; ``environ`` defaults to ``os.environ``.
 
     Filters: ``AZURE_INIT_LOG`` for stderr (default ``error``) and the file (default ``info``);
-    ``AZURE_INIT_KVP_FILTER``, then ``config.kvp_filter``, then the default for KVP.
+    ``AZURE_INIT_KVP_FILTER``, then ``config.kvp_filter``, then the default for KVP. KVP events
+    reach the pool within ``kvp_max_delay`` seconds; the queue is flushed (waiting at most
+    ``exit_timeout`` seconds) at exit, on an uncaught exception and, if ``flush_on_sigterm``
+    and set up from the main thread, on SIGTERM.
     """
     config = TelemetryConfig() if config is None else config
     if not isinstance(config, TelemetryConfig):
@@ -136,12 +155,25 @@ def setup_layers(
     check_event_prefix(event_prefix)
     if vm_id is not None:  # checked whether or not the KVP layer is on, and before any starts
         check_vm_id(vm_id, event_prefix)
+    timing = _KvpTiming(
+        check_max_delay(kvp_max_delay, "kvp_max_delay"), check_exit_timeout(exit_timeout)
+    )
+    if not isinstance(flush_on_sigterm, bool):
+        raise TypeError(f"flush_on_sigterm must be a bool, got {type(flush_on_sigterm).__name__}")
     env = os.environ if environ is None else environ
     with _held_back_logs() as held:
         built = _build(
-            config, env, kvp_pool_path, event_prefix, vm_id, product_uuid_path, boot_time, resource
+            config,
+            env,
+            kvp_pool_path,
+            event_prefix,
+            vm_id,
+            product_uuid_path,
+            boot_time,
+            resource,
+            timing,
         )
-    layers = built.finish()
+    layers = built.finish(flush_on_sigterm)
     for record in held:  # an unreadable VM id, an ignored filter: now the layers record them
         logging.getLogger(record.name).handle(record)
     return layers
@@ -156,6 +188,7 @@ def _build(
     product_uuid_path: str,
     boot_time: Optional[float],
     resource: Optional[Resource],
+    timing: _KvpTiming,
 ) -> _Layers:
     stderr_filter, file_filter = log_filters_for(env)
     built = _Layers(TracerProvider() if resource is None else TracerProvider(resource=resource))
@@ -182,6 +215,8 @@ def _build(
                 vm_id=vm_id,
                 product_uuid_path=product_uuid_path,
                 boot_time=boot_time,
+                max_delay=timing.max_delay,
+                exit_timeout=timing.exit_timeout,
             )
         except OSError as error:
             built.problems.append(
@@ -234,6 +269,12 @@ class _Holder(logging.Handler):
         self._held.append(record)
 
 
+@dataclass(frozen=True)
+class _KvpTiming:
+    max_delay: float
+    exit_timeout: float
+
+
 class _Layers:
     """What ``setup_layers`` has built so far."""
 
@@ -252,7 +293,7 @@ class _Layers:
         if handler is not None:
             self.handlers.append(handler)
 
-    def finish(self) -> TracingLayers:
+    def finish(self, flush_on_sigterm: bool) -> TracingLayers:
         root = logging.getLogger()
         saved = root.level
         needed = min(self.levels)
@@ -262,6 +303,11 @@ class _Layers:
             root.addHandler(handler)
         for problem in self.problems:  # now every layer that started can record it
             _log.warning(problem)
+        hooks = None
+        if self.writer is not None:
+            writer = self.writer
+            hooks = ExitHooks(lambda: writer.flush(writer.exit_timeout))
+            hooks.install(sigterm=flush_on_sigterm)  # after the handlers: a warning is recorded
         return TracingLayers(
             self.provider,
             tuple(self.names),
@@ -269,6 +315,7 @@ class _Layers:
             self.handlers,
             self.sinks,
             (saved, root.level),
+            hooks,
         )
 
 

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import logging
 import os
 import re
+import signal
+import subprocess
 import sys
+import textwrap
 import threading
+import time
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -356,8 +362,8 @@ def test_any_text_leaves_no_raw_control_or_line_separator_in_a_record(
         KvpLogHandler(writer).handle(record)
     sdk.shutdown()
     assert writer.shutdown(5.0) and writer.dropped == 0
-    logged, event, closed = read_kvp_pool(pool)
-    for kvp_record in (logged, event, closed):
+    event, logged, closed = read_kvp_pool(pool)  # in the order they happened
+    for kvp_record in (event, logged, closed):
         assert RAW_CONTROL.search(kvp_record.key) is None, kvp_record.key
         assert RAW_CONTROL.search(kvp_record.value) is None, kvp_record.value
     assert (
@@ -366,3 +372,199 @@ def test_any_text_leaves_no_raw_control_or_line_separator_in_a_record(
     )
     assert f"| Event: message={name}, detail={field} | " in unescape(event.value)
     assert closed.value.startswith("Start: ")
+
+
+# --- events are written when they happen ---------------------------------------------------
+
+
+def wait_for_records(pool: Path, count: int, within: float) -> list[KvpRecord]:
+    """The pool's records once it holds ``count`` (or what it holds after ``within`` s)."""
+    deadline = time.monotonic() + within
+    while True:
+        records = read_kvp_pool(pool) if pool.exists() else []
+        if len(records) >= count or time.monotonic() > deadline:
+            return list(records)
+        time.sleep(0.005)
+
+
+def test_a_span_event_is_in_the_pool_while_its_span_is_still_open(pool: Path) -> None:
+    writer = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0, max_delay=0.05)
+    made = kvp_sdk(writer, pool)
+    span = made.sdk.get_tracer("agent").start_span("provision")
+    span.add_event("Configuring SSH keys", {"user": "azureuser"}, timestamp=START_NS)
+    span.record_exception(KeyError("missing"))
+    [event, error] = wait_for_records(pool, 2, within=5.0)  # no flush: the writer's own timer
+    context = span.get_span_context()
+    ids = f"TraceId: {context.trace_id:032x} | SpanId: {context.span_id:016x}"
+    assert event.value == (
+        f"Time: 2024-05-01T12:00:00.123Z | Event: message=Configuring SSH keys, user=azureuser "
+        f"| {ids}"
+    )
+    assert error.key.split("|")[2:4] == ["ERROR", "agent:exception"]
+    span.end()
+    records = made.records()
+    assert records[:2] == [event, error]  # each event once: not again when the span ends
+    assert len(records) == 3 and records[2].value.startswith("Start: ")
+    made.sdk.shutdown()
+    writer.shutdown(5.0)
+
+
+def test_events_reach_the_pool_within_max_delay(pool: Path) -> None:
+    """The writer's timer, not a flush: an event is there well within ``max_delay`` (the
+    writer waits half of it for more), and a long ``max_delay`` holds it back meanwhile."""
+    assert KvpWriter.__init__.__kwdefaults__["max_delay"] == 0.1  # type: ignore[index]
+    for max_delay, held_back in ((0.1, False), (20.0, True)):
+        pool.unlink(missing_ok=True)
+        writer = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0, max_delay=max_delay)
+        assert writer.max_delay == max_delay
+        assert writer.flush(5.0)  # the pool is prepared; the next entry starts the timer
+        made = kvp_sdk(writer, pool)
+        span = made.sdk.get_tracer("agent").start_span("open")
+        queued = time.monotonic()
+        span.add_event("now")
+        records = wait_for_records(pool, 1, within=0.5)
+        took = time.monotonic() - queued
+        if held_back:
+            assert records == []
+        else:
+            assert len(records) == 1 and took < 0.1, took
+        made.sdk.shutdown()
+        writer.shutdown(5.0)
+        assert len(read_kvp_pool(pool)) == 1
+
+
+def test_max_delay_must_be_a_positive_number_of_seconds_up_to_a_minute(pool: Path) -> None:
+    for bad in (0, -0.1, float("nan"), float("inf"), 60.5):
+        with pytest.raises(ValueError, match=r"max_delay must be 0 < max_delay <= 60 seconds"):
+            KvpWriter(pool, vm_id=VM_ID, max_delay=bad)
+    for wrong in ("0.1", None, True):
+        with pytest.raises(TypeError, match="max_delay must be a number of seconds"):
+            KvpWriter(pool, vm_id=VM_ID, max_delay=wrong)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="exit_timeout must be 0 <= exit_timeout <= 3600"):
+        KvpWriter(pool, vm_id=VM_ID, exit_timeout=-1)
+    assert not pool.exists()  # refused before the writer thread started
+    KvpWriter(pool, vm_id=VM_ID, max_delay=60, exit_timeout=0).shutdown(5.0)
+
+
+def test_live_events_keep_the_filter_and_health_reports(writer: KvpWriter, pool: Path) -> None:
+    made = kvp_sdk(writer, pool, "warn")
+    report = ProvisioningReport.success("MyAgent/1.0", VM_ID)
+    span = made.sdk.get_tracer("agent").start_span("quiet")  # an INFO span: filtered out
+    span.add_event("dropped")
+    span.add_event("kept", {"level": "warn"})
+    span.add_event("report", {"health_report": report.encode()})
+    assert [(r.key.split("|")[3:4] or [r.key]) for r in made.records()] == [
+        ["agent:kept"],
+        [PROVISIONING_REPORT_KEY],
+    ]
+    span.end()
+    assert len(made.records()) == 2  # the span's own record filtered out, nothing repeated
+    made.sdk.shutdown()
+
+
+def test_an_event_on_an_ended_span_is_not_written(kvp: KvpSdk) -> None:
+    span = kvp.sdk.get_tracer("agent").start_span("s")
+    span.end()
+    span.add_event("late")  # the SDK refuses it (with its own warning)
+    assert [r.key.split("|")[3] for r in kvp.records()] == ["agent:s"]
+
+
+def test_each_kvp_processor_writes_each_live_event_once(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    writers = [KvpWriter(path, vm_id=VM_ID, boot_time=0.0) for path in (first, second)]
+    sdk = TracerProvider()
+    for writer in writers:
+        sdk.add_span_processor(KvpSpanProcessor(writer))
+    span = sdk.get_tracer("agent").start_span("s")
+    span.add_event("once")
+    span.end()
+    sdk.shutdown()
+    for writer, path in zip(writers, (first, second)):
+        assert writer.shutdown(5.0)
+        assert [r.key.split("|")[3] for r in read_kvp_pool(path)] == ["agent:once", "agent:s"]
+
+
+def test_events_of_a_span_started_before_the_processor_are_written_when_it_ends(
+    writer: KvpWriter, pool: Path
+) -> None:
+    sdk = TracerProvider()
+    span = sdk.get_tracer("agent").start_span("older")  # no KVP processor saw it start
+    sdk.add_span_processor(KvpSpanProcessor(writer))
+    span.add_event("late processor")
+    assert writer.flush(5.0) and not pool.stat().st_size
+    span.end()
+    assert [r.key.split("|")[3] for r in written(writer, pool)] == [
+        "agent:late processor",
+        "agent:older",
+    ]
+    sdk.shutdown()
+
+
+def test_live_events_add_no_reference_cycle(kvp: KvpSdk) -> None:
+    # A span freed by reference counting alone, at once: no collector pass for every span.
+    gc.disable()
+    try:
+        span = kvp.sdk.get_tracer("agent").start_span("s")
+        span.add_event("e")
+        span.end()
+        freed = weakref.ref(span)
+        del span
+        assert freed() is None
+    finally:
+        gc.enable()
+
+
+def test_a_process_killed_inside_an_open_span_keeps_every_event_logged_before(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL inside a span that never ends: the events and log records made more than
+    ``max_delay`` before are in the pool, whichever way they were made."""
+    pool, log = tmp_path / ".kvp_pool_1", tmp_path / "agent.log"
+    script = f"""
+        import logging, sys, time
+        from azure_core_tracing import ClientOptions, TracingContextFactory
+        from azure_core_tracing_opentelemetry.diagnostics import TelemetryConfig, setup_layers
+
+        layers = setup_layers(
+            TelemetryConfig(log_path=sys.argv[2]), kvp_pool_path=sys.argv[1], vm_id="{VM_ID}",
+            boot_time=0.0, environ={{"AZURE_INIT_KVP_FILTER": "info"}},
+        )
+        layers.install()  # Azure service clients' spans go to the layers' provider
+        factory = TracingContextFactory(ClientOptions(), "Contoso.Widgets", "1.0",
+                                        package_name="contoso")
+        tracer = layers.provider.get_tracer("agent")
+        with tracer.start_as_current_span("provision") as span:
+            span.add_event("sdk event")
+            logging.getLogger("agent").warning("logged")
+            scope = factory.create_span("Client.call")
+            scope.span.add_event("library event", {{"step": 1}})
+            scope.span.add_event(ValueError("library exception"))
+            time.sleep(0.3)  # three times max_delay
+            print("ready", flush=True)
+            time.sleep(60)
+    """
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), str(pool), str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "ready\n"
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == -signal.SIGKILL
+    records = read_kvp_pool(pool)
+    names = [r.key.split("|")[3] for r in records]
+    assert names == [
+        "agent:sdk event",
+        "agent:<module>",  # the log record: logger and function
+        "contoso:library event",
+        "contoso:exception",
+    ]
+    assert "message=logged" in records[1].value and "step=1" in records[2].value
+    assert "library exception" in records[3].value
+    assert not any(r.value.startswith("Start: ") for r in records)  # no span ended

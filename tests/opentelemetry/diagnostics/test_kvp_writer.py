@@ -264,6 +264,60 @@ def test_flush_times_out_while_another_agent_holds_the_lock(pool: Path, held_loc
     assert kvp.written == 1
 
 
+def test_a_pool_that_holds_the_writer_costs_one_timed_wait_and_one_warning(
+    pool: Path, held_lock: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    kvp.write("k", "v")
+    assert kvp.flush(0.3) is False
+    start = time.monotonic()
+    assert kvp.flush(5.0) is False and kvp.flush(5.0) is False  # the pool still holds it
+    assert time.monotonic() - start < 1.0
+    [warning] = warnings_from(caplog)
+    assert "took no write for 0.3 s" in warning and str(pool) in warning
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
+    assert kvp.flush(5.0) and kvp.written == 1  # let go: waits wait in full again
+    fcntl.flock(held_lock, fcntl.LOCK_EX)
+    kvp.write("k2", "v")
+    assert kvp.flush(0.3) is False
+    start = time.monotonic()
+    assert kvp.shutdown(5.0) is False and time.monotonic() - start < 1.0
+    assert len(warnings_from(caplog)) == 1  # once per writer
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
+    kvp.shutdown(5.0)
+
+
+def test_a_busy_writer_is_no_hung_pool(pool: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A wait that runs out while the writer renders (not while the pool holds it) is no
+    # stall: no warning, and the next wait waits in full.
+    gate = threading.Event()
+
+    def slow(item: object) -> list[tuple[str, str]]:
+        gate.wait(10.0)
+        return [("slow", "v")]
+
+    kvp = KvpWriter(pool, vm_id=VM_ID, boot_time=0.0)
+    kvp.submit(slow, None)
+    assert kvp.flush(0.2) is False
+    threading.Timer(0.3, gate.set).start()
+    assert kvp.flush(5.0) and kvp.shutdown(5.0)
+    assert warnings_from(caplog) == []
+
+
+def test_a_flush_from_the_writers_own_thread_returns_instead_of_waiting_for_itself(
+    pool: Path, writer: KvpWriter
+) -> None:
+    results: list[bool] = []
+
+    def calls_back(item: object) -> list[tuple[str, str]]:
+        results.append(writer.flush(5.0))
+        return [("k", "v")]
+
+    start = time.monotonic()
+    writer.submit(calls_back, None)
+    assert writer.flush(5.0) and results == [False] and time.monotonic() - start < 2.0
+
+
 def test_a_torn_record_at_the_end_is_removed_before_appending(
     pool: Path, writer: KvpWriter, caplog: pytest.LogCaptureFixture
 ) -> None:
