@@ -12,6 +12,7 @@ from azure_core_tracing_opentelemetry.span import (
     OpenTelemetrySpan,
     nanoseconds,
     to_otel_attributes,
+    unchecked_span,
 )
 
 # OpenTelemetry's kind for each SpanKind, indexed by its value (an enum's hash is a Python call).
@@ -68,7 +69,7 @@ class OpenTelemetryTracer(Tracer):
         otel_span = otel_trace.get_current_span()
         if otel_span is otel_trace.INVALID_SPAN:
             return None
-        return OpenTelemetrySpan._unchecked(otel_span)
+        return unchecked_span(otel_span)
 
 
 class OpenTelemetryProvider(TracerProvider):
