@@ -361,6 +361,7 @@ class _Call:
                     self._attributes,
                     self._links,
                     start,
+                    root=self._parent is None and self._caller is None,
                 )
             finally:
                 self._making = False
@@ -451,8 +452,17 @@ class _Call:
         provider = factory._provider()
         if provider is None:
             return None
+        # Nothing current when the call was made: each page is a new trace's root, not a
+        # child of whatever is current where the pager is iterated.
+        root = self._parent is None and self._caller is None
         span = factory._start_span(
-            provider, self._name, self._parent, self._kind, self._attributes, self._links
+            provider,
+            self._name,
+            self._parent,
+            self._kind,
+            self._attributes,
+            self._links,
+            root=root,
         )
         if span is None:
             return None
@@ -718,8 +728,11 @@ class TracingContextFactory:
         attributes: dict[str, AttributeValue],
         links: tuple[Link, ...],
         start_time: Optional[datetime] = None,
+        *,
+        root: bool = False,
     ) -> Optional[GuardedSpan]:
-        """The provider's new span behind the guard, or None when the provider failed."""
+        """The provider's new span behind the guard, or None when the provider failed
+        (``root``: with no parent, a new trace's root, not the current span's child)."""
         tracer = self._tracer(provider)
         if tracer is None:
             return None
@@ -729,7 +742,7 @@ class TracingContextFactory:
         )
         if type(parent) is GuardedSpan:
             parent = parent.inner  # the provider knows its own spans, not the guard
-        options = CreateSpanOptions(kind, span_attributes, parent, links, start_time)
+        options = CreateSpanOptions(kind, span_attributes, parent, links, start_time, root)
         try:
             span = tracer.create_span(name, options)
         except Exception as error:
