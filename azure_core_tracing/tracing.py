@@ -329,8 +329,9 @@ class Tracer(ABC):
         """Start and return a new span named ``name``.
 
         Its parent is ``options.parent_span``, else the backend's current span; with
-        ``options.root`` (and no parent span) it is a new trace's root instead. A tracer that
-        ignores ``root`` puts such a span under its current span."""
+        ``options.root`` (and no parent span) it is a new trace's root instead: asked for when
+        ``current_span`` reported none where the span's call was made. A tracer that ignores
+        ``root`` puts such a span under its current span."""
 
     def create_attribute_set(self) -> AttributeSet:
         """Return an empty ``AttributeSet`` to fill and pass to ``create_span``."""
