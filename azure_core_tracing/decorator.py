@@ -10,9 +10,9 @@ from typing import Any, Callable, Optional, Protocol, TypeVar, Union, cast, over
 
 from azure_core_tracing.checks import check_name, type_name
 from azure_core_tracing.context import Context, check_context
-from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory
+from azure_core_tracing.factory import ContextAndSpan, TracingContextFactory, defer_call
 from azure_core_tracing.failures import report_tracing_failure
-from azure_core_tracing.paging import AsyncItemPaged, ItemPaged
+from azure_core_tracing.paging import AsyncItemPaged, ItemPaged, fetch_through
 from azure_core_tracing.tracing import NOOP_SPAN, Link, SpanKind, check_links
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,7 +23,7 @@ _T = TypeVar("_T")
 
 
 class _Call(Protocol):
-    """A traced call whose span is made when first needed (``TracingContextFactory._defer``)."""
+    """A traced call whose span is made when first needed (``factory.defer_call``)."""
 
     def enter(self, *, eager: bool) -> None: ...
 
@@ -131,7 +131,7 @@ def _start(
         return None, args  # the method gets the caller's own arguments, untouched
     context = Context() if parent is None else parent
     checked = _links(links, args, kwargs)
-    placed = factory._defer(name, context, kind, () if checked is None else checked)
+    placed = defer_call(factory, name, context, kind, () if checked is None else checked)
     if isinstance(placed, ContextAndSpan):
         if placed.span is NOOP_SPAN:
             return None, args
@@ -140,25 +140,23 @@ def _start(
     return call, slot.put(context, args, kwargs)
 
 
-# What each type a traced method returned is: 0 no pager, 1 ItemPaged, 2 AsyncItemPaged (a
-# dict lookup on every call, not two ABC isinstance checks; bounded, as classes can be made).
-_PAGER_KINDS: dict[type, int] = {}
+# Whether each type a traced method returned is a pager (a dict lookup on every call, not two
+# ABC isinstance checks; bounded, as classes can be made).
+_PAGERS: dict[type, bool] = {}
 
 
 def _pages(call: _Call, result: object) -> bool:
     """Whether ``result`` is a pager; if so, its page fetches are ``call``'s from now on."""
     returned = type(result)
-    kind = _PAGER_KINDS.get(returned)
-    if kind is None:
-        mro = returned.__mro__  # a real subclass: one registered with the ABC has no _fetch
-        kind = 1 if ItemPaged in mro else 2 if AsyncItemPaged in mro else 0
-        if len(_PAGER_KINDS) < 256:
-            _PAGER_KINDS[returned] = kind
-    if kind == 1:
-        cast(ItemPaged[Any], result)._fetch = call.fetch
-    elif kind == 2:
-        cast(AsyncItemPaged[Any], result)._fetch = call.fetch_async
-    return kind != 0
+    pager = _PAGERS.get(returned)
+    if pager is None:
+        mro = returned.__mro__  # a real subclass: one registered with the ABC fetches no pages
+        pager = ItemPaged in mro or AsyncItemPaged in mro
+        if len(_PAGERS) < 256:
+            _PAGERS[returned] = pager
+    if pager:
+        fetch_through(cast(Union[ItemPaged[Any], AsyncItemPaged[Any]], result), call)
+    return pager
 
 
 _REFUSE = "distributed_trace decorates methods (a def or async def that takes self first)"
@@ -305,7 +303,7 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
             except BaseException as error:
                 call.exit(error, paged=False)
                 raise
-            paged = _PAGER_KINDS.get(type(result)) != 0 and _pages(call, result)
+            paged = _PAGERS.get(type(result)) is not False and _pages(call, result)
             call.exit(None, paged=paged)
             return result
 
@@ -326,7 +324,7 @@ def _decorate(func: F, name: Optional[str], kind: SpanKind, links: Links) -> F:
             call.exit(error, paged=False)
             raise
         # A type known to be no pager is answered here: every traced call asks.
-        paged = _PAGER_KINDS.get(type(result)) != 0 and _pages(call, result)
+        paged = _PAGERS.get(type(result)) is not False and _pages(call, result)
         call.exit(None, paged=paged)
         return result
 

@@ -361,6 +361,7 @@ class _Call:
                     self._attributes,
                     self._links,
                     start,
+                    root=self._parent is None and self._caller is None,
                 )
             finally:
                 self._making = False
@@ -451,8 +452,17 @@ class _Call:
         provider = factory._provider()
         if provider is None:
             return None
+        # Nothing current when the call was made: each page is a new trace's root, not a
+        # child of whatever is current where the pager is iterated.
+        root = self._parent is None and self._caller is None
         span = factory._start_span(
-            provider, self._name, self._parent, self._kind, self._attributes, self._links
+            provider,
+            self._name,
+            self._parent,
+            self._kind,
+            self._attributes,
+            self._links,
+            root=root,
         )
         if span is None:
             return None
@@ -684,33 +694,6 @@ class TracingContextFactory:
             attributes = {**call.attributes, **attributes}
         return provider, None if outer is None else outer.span, attributes
 
-    def _defer(
-        self, name: str, context: Context, kind: SpanKind, links: tuple[Link, ...]
-    ) -> Union[ContextAndSpan, tuple[Context, _Call]]:
-        """A traced method's call: the scope when no span is to be made, else the context
-        for the method's body and the ``_Call`` it carries, whose span is made when needed."""
-        placed = self._place(context, kind, {}, api=True)
-        if type(placed) is ContextAndSpan:
-            return placed
-        provider, parent, attributes = placed  # type: ignore[misc]
-        tracer = self._tracer(provider)
-        if tracer is None:
-            return ContextAndSpan(context, NOOP_SPAN)
-        try:
-            caller: object = tracer.current_span()
-        except Exception as error:
-            report_tracing_failure(provider, "current_span", error)
-            caller = _UNKNOWN
-        if caller is not None and not _is_span(caller):
-            caller = _UNKNOWN  # what it returned cannot tell: no call made with no context nests
-        outer_span = parent
-        if parent is None and caller is not None and caller is not _UNKNOWN:
-            parent = caller
-        call = _Call(
-            self, provider, tracer, name, kind, attributes, links, parent, outer_span, caller
-        )
-        return context.with_value(_TRACING_KEY, call), call
-
     def _provider(self) -> Optional[TracerProvider]:
         provider = self._client_provider
         if provider is None:
@@ -745,8 +728,11 @@ class TracingContextFactory:
         attributes: dict[str, AttributeValue],
         links: tuple[Link, ...],
         start_time: Optional[datetime] = None,
+        *,
+        root: bool = False,
     ) -> Optional[GuardedSpan]:
-        """The provider's new span behind the guard, or None when the provider failed."""
+        """The provider's new span behind the guard, or None when the provider failed
+        (``root``: with no parent, a new trace's root, not the current span's child)."""
         tracer = self._tracer(provider)
         if tracer is None:
             return None
@@ -756,7 +742,7 @@ class TracingContextFactory:
         )
         if type(parent) is GuardedSpan:
             parent = parent.inner  # the provider knows its own spans, not the guard
-        options = CreateSpanOptions(kind, span_attributes, parent, links, start_time)
+        options = CreateSpanOptions(kind, span_attributes, parent, links, start_time, root)
         try:
             span = tracer.create_span(name, options)
         except Exception as error:
@@ -770,3 +756,37 @@ class TracingContextFactory:
         if span is NOOP_SPAN:
             return None
         return GuardedSpan(span, provider, self._propagation)
+
+
+def defer_call(
+    factory: TracingContextFactory,
+    name: str,
+    context: Context,
+    kind: SpanKind,
+    links: tuple[Link, ...],
+) -> Union[ContextAndSpan, tuple[Context, _Call]]:
+    """A traced method's call, the seam ``distributed_trace`` starts one through: the scope
+    when no span is to be made (tracing off, or a nested call), else the context for the
+    method's body and the call it carries, whose span is made when first needed (``enter``,
+    ``exit``; ``fetch`` / ``fetch_async`` for the pages of a pager it returned)."""
+    placed = factory._place(context, kind, {}, api=True)
+    if type(placed) is ContextAndSpan:
+        return placed
+    provider, parent, attributes = placed  # type: ignore[misc]
+    tracer = factory._tracer(provider)
+    if tracer is None:
+        return ContextAndSpan(context, NOOP_SPAN)
+    try:
+        caller: object = tracer.current_span()
+    except Exception as error:
+        report_tracing_failure(provider, "current_span", error)
+        caller = _UNKNOWN
+    if caller is not None and not _is_span(caller):
+        caller = _UNKNOWN  # what it returned cannot tell: no call made with no context nests
+    outer_span = parent
+    if parent is None and caller is not None and caller is not _UNKNOWN:
+        parent = caller
+    call = _Call(
+        factory, provider, tracer, name, kind, attributes, links, parent, outer_span, caller
+    )
+    return context.with_value(_TRACING_KEY, call), call

@@ -9,14 +9,14 @@ fetched until the pager is iterated.
 A page is fetched inside ``__next__`` / ``__anext__`` and nowhere else, so a pager holds no
 resource between fetches: one abandoned half-way (a ``break``, an exception in the loop, one
 never closed) leaves nothing open. ``@distributed_trace`` traces each fetch of a pager its
-method returns through ``_fetch``, the one seam between the two modules.
+method returns through ``fetch_through``, the one seam between the two modules.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, Protocol, TypeVar, Union
 
 from azure_core_tracing.checks import type_name
 
@@ -28,6 +28,14 @@ _Page = tuple[Optional[str], Iterable[Any]]
 # decorator's runs it inside the page's span.
 SyncFetch = Callable[[Callable[[], _Page]], _Page]
 AsyncFetch = Callable[[Callable[[], Awaitable[_Page]]], Awaitable[_Page]]
+
+
+class _Fetcher(Protocol):
+    """What runs a pager's page fetches (a traced call's, for ``distributed_trace``)."""
+
+    def fetch(self, fetch: Callable[[], _Page]) -> _Page: ...
+
+    async def fetch_async(self, fetch: Callable[[], Awaitable[_Page]]) -> _Page: ...
 
 
 def _check_callable(value: object, argument: str) -> None:
@@ -255,3 +263,13 @@ class AsyncItemPaged(AsyncIterator[ReturnType]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} at {id(self):#x}>"
+
+
+def fetch_through(pager: Union[ItemPaged[Any], AsyncItemPaged[Any]], fetcher: _Fetcher) -> None:
+    """Run ``pager``'s page fetches from now on (those of the page iterators it makes, too)
+    through ``fetcher.fetch``, or ``fetcher.fetch_async`` for an ``AsyncItemPaged``: the seam
+    ``distributed_trace`` traces a returned pager's fetches through."""
+    if isinstance(pager, AsyncItemPaged):
+        pager._fetch = fetcher.fetch_async
+    else:
+        pager._fetch = fetcher.fetch

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ContextManager, Optional, Union
 
-from azure_core_tracing.checks import check_optional_str, is_unicode
+from azure_core_tracing.checks import check_optional_str, is_unicode, type_name
 from azure_core_tracing.headers import TRACEPARENT, TRACESTATE
 from azure_core_tracing.tracecontext import TraceParent, TraceState
 
@@ -283,14 +283,16 @@ class Link:
 
 @dataclass(frozen=True, init=False)
 class CreateSpanOptions:
-    """How to create a span: its kind, starting attributes, parent, links and start time
-    (timezone-aware; None: now)."""
+    """How to create a span: its kind, starting attributes, parent, links, start time
+    (timezone-aware; None: now), and ``root``: with no ``parent_span``, start a new trace
+    rather than go under the backend's current span."""
 
     kind: SpanKind
     attributes: Optional[Mapping[str, AttributeValue]]
     parent_span: Optional[Span]
     links: tuple[Link, ...]
     start_time: Optional[datetime]
+    root: bool
 
     def __init__(
         self,
@@ -299,11 +301,14 @@ class CreateSpanOptions:
         parent_span: Optional[Span] = None,
         links: tuple[Link, ...] = (),
         start_time: Optional[datetime] = None,
+        root: bool = False,
     ) -> None:
         if start_time is not None and (
             type(start_time) is not datetime or start_time.utcoffset() is None
         ):
             check_end_time(start_time, "start_time")  # raises: an aware datetime it must be
+        if root is not False and root is not True:
+            raise TypeError(f"root must be a bool, got {type_name(root)}")
         # One step, not the generated one call per field of a frozen dataclass: every traced
         # call builds two.
         self.__dict__.update(
@@ -312,6 +317,7 @@ class CreateSpanOptions:
             parent_span=parent_span,
             links=links,
             start_time=start_time,
+            root=root,
         )
 
 
@@ -322,7 +328,10 @@ class Tracer(ABC):
     def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
         """Start and return a new span named ``name``.
 
-        Its parent is ``options.parent_span``, else the backend's current span."""
+        Its parent is ``options.parent_span``, else the backend's current span; with
+        ``options.root`` (and no parent span) it is a new trace's root instead: asked for when
+        ``current_span`` reported none where the span's call was made. A tracer that ignores
+        ``root`` puts such a span under its current span."""
 
     def create_attribute_set(self) -> AttributeSet:
         """Return an empty ``AttributeSet`` to fill and pass to ``create_span``."""

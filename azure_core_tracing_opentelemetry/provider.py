@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from opentelemetry import trace as otel_trace
+from opentelemetry.context import Context as OtelContext
 
 from azure_core_tracing.tracing import CreateSpanOptions, Span, SpanKind, Tracer, TracerProvider
 from azure_core_tracing_opentelemetry.propagator import remote_span_context
@@ -12,9 +13,11 @@ from azure_core_tracing_opentelemetry.span import (
     OpenTelemetrySpan,
     nanoseconds,
     to_otel_attributes,
+    unchecked_span,
 )
 
 # OpenTelemetry's kind for each SpanKind, indexed by its value (an enum's hash is a Python call).
+_EMPTY = OtelContext()  # no current span in it: a span started in it is a root
 _KINDS = tuple(otel_trace.SpanKind[kind.name] for kind in sorted(SpanKind, key=lambda k: k.value))
 
 
@@ -33,18 +36,19 @@ class OpenTelemetryTracer(Tracer):
         """The OpenTelemetry tracer underneath."""
 
     def create_span(self, name: str, options: Optional[CreateSpanOptions] = None) -> Span:
-        """Start a span under ``options.parent_span``, else under OpenTelemetry's current span,
-        at ``options.start_time`` (None: now)."""
+        """Start a span under ``options.parent_span``, else (``options.root``: a new trace's
+        root) under OpenTelemetry's current span, at ``options.start_time`` (None: now)."""
         options = options or CreateSpanOptions()
         if type(options.kind) is not SpanKind:
             raise TypeError(f"options.kind must be a SpanKind, got {options.kind!r}")
         kind = _KINDS[options.kind.value]
         parent = options.parent_span
-        parent_context = (
-            otel_trace.set_span_in_context(parent.otel_span)
-            if parent is not None and isinstance(parent, OpenTelemetrySpan)
-            else None
-        )
+        parent_context: Optional[OtelContext]
+        if parent is not None and isinstance(parent, OpenTelemetrySpan):
+            parent_context = otel_trace.set_span_in_context(parent.otel_span)
+        else:
+            # A root: started in an empty context, not under OpenTelemetry's current span.
+            parent_context = _EMPTY if options.root else None
         otel_span = self.otel_tracer.start_span(
             name,
             context=parent_context,
@@ -68,7 +72,7 @@ class OpenTelemetryTracer(Tracer):
         otel_span = otel_trace.get_current_span()
         if otel_span is otel_trace.INVALID_SPAN:
             return None
-        return OpenTelemetrySpan._unchecked(otel_span)
+        return unchecked_span(otel_span)
 
 
 class OpenTelemetryProvider(TracerProvider):

@@ -87,15 +87,6 @@ class OpenTelemetrySpan(Span):
         """The OpenTelemetry span underneath."""
         self._ended = False
 
-    @classmethod
-    def _unchecked(cls, otel_span: otel_trace.Span) -> OpenTelemetrySpan:
-        """An ``OpenTelemetrySpan`` over a span OpenTelemetry itself handed out, unchecked: the
-        current span, looked up on every traced call."""
-        span = cls.__new__(cls)
-        span.otel_span = otel_span
-        span._ended = False
-        return span
-
     def __eq__(self, other: object) -> bool:
         """Two ``OpenTelemetrySpan`` objects are equal when they show the same OpenTelemetry
         span (``OpenTelemetryTracer.current_span`` makes a new one for the current span)."""
@@ -189,3 +180,12 @@ class _Activation:
         token, self._token = self._token, None
         if token is not None:
             otel_context.detach(token)  # type: ignore[arg-type]
+
+
+def unchecked_span(otel_span: otel_trace.Span) -> OpenTelemetrySpan:
+    """An ``OpenTelemetrySpan`` over a span OpenTelemetry itself handed out, unchecked: the
+    current span, looked up on every traced call (``OpenTelemetryTracer.current_span``)."""
+    span = OpenTelemetrySpan.__new__(OpenTelemetrySpan)
+    span.otel_span = otel_span
+    span._ended = False
+    return span

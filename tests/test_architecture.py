@@ -3,8 +3,10 @@
 A module imports only modules of its own layer or of layers below it, at module level and
 inside functions alike (imports under ``if TYPE_CHECKING:`` are for the type checker and do
 not count), and the imports among all modules form no cycle. No module imports another's
-private names. The diagnostics are a floor of their own: they use the adapter only through
-the names its package exports, and no module outside them imports them.
+private names, nor uses another's private attributes where the AST tells whose they are (on
+an imported module, class or function, or an object obviously of an imported class). The
+diagnostics are a floor of their own: they use the adapter only through the names its package
+exports, and no module outside them imports them.
 """
 
 from __future__ import annotations
@@ -207,3 +209,212 @@ def test_the_layers_check_finds_an_upward_import_and_a_cycle() -> None:
         EDGES.clear()
         EDGES.update(saved)
     assert _cycle() is None
+
+
+def _unwrapped(annotation: Optional[ast.expr]) -> Optional[ast.expr]:
+    """``X`` from ``X``, ``Optional[X]``, ``X[...]``, ``"X"``; None when it says nothing."""
+    while annotation is not None:
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return None
+        elif isinstance(annotation, ast.Subscript):
+            value = annotation.value
+            wrapper = value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", "")
+            wraps = wrapper in ("Optional", "Final", "ClassVar")
+            annotation = annotation.slice if wraps else value
+        else:
+            return annotation
+    return None
+
+
+def _is_self(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id in ("self", "cls")
+
+
+class _PrivateReach(ast.NodeVisitor):
+    """``x._name`` where ``x`` is, as far as the AST tells, another module's: a name imported
+    from the packages (a module, class or function), or an object of a class imported so (made
+    by calling it, annotated as it, cast to it, or returned by a function of this module whose
+    return annotation is it). ``self._x`` and an object of this module's own classes are fine."""
+
+    def __init__(self, module: str, tree: ast.Module) -> None:
+        self.module = module
+        self.imported: set[str] = set()  # names bound to another module's module/class/function
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] in PACKAGES and alias.name != module:
+                        self.imported.add(alias.asname or alias.name.split(".")[0])
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.level == 0
+                and node.module.split(".")[0] in PACKAGES
+                and node.module != module
+            ):
+                self.imported |= {alias.asname or alias.name for alias in node.names}
+        self.returns: dict[str, Optional[ast.expr]] = {
+            node.name: node.returns
+            for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        self.scopes: list[dict[str, str]] = [{}]  # name -> the imported class it is of
+        self.classes: list[dict[str, str]] = []  # per class being read: self.attribute -> class
+        self.found: list[str] = []
+
+    def _imported_class(self, annotation: Optional[ast.expr]) -> Optional[str]:
+        inner = _unwrapped(annotation)
+        if isinstance(inner, ast.Name) and inner.id in self.imported:
+            return inner.id
+        if (
+            isinstance(inner, ast.Attribute)
+            and isinstance(inner.value, ast.Name)
+            and inner.value.id in self.imported
+        ):
+            return f"{inner.value.id}.{inner.attr}"
+        return None
+
+    def _of(self, node: ast.expr) -> Optional[str]:
+        """The imported class (or module) ``node`` is obviously of, if any."""
+        if isinstance(node, ast.Name):
+            if node.id in self.imported:
+                return node.id
+            for scope in reversed(self.scopes):
+                if node.id in scope:
+                    return scope[node.id]
+            return None
+        if isinstance(node, ast.Attribute) and _is_self(node.value) and self.classes:
+            return self.classes[-1].get(node.attr)
+        if isinstance(node, ast.IfExp):
+            return self._of(node.body) or self._of(node.orelse)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "cast" and node.args:
+                return self._imported_class(node.args[0])
+            if isinstance(func, ast.Name) and func.id in self.returns:
+                return self._imported_class(self.returns[func.id])
+            return self._imported_class(func)
+        return None
+
+    def _bind(self, target: ast.expr, kind: Optional[str]) -> None:
+        if isinstance(target, ast.Attribute) and _is_self(target.value) and self.classes:
+            if kind is not None:
+                self.classes[-1][target.attr] = kind
+        elif isinstance(target, ast.Name):
+            if len(self.scopes) == 1 and self.classes and kind is not None:
+                self.classes[-1][target.id] = kind  # a class body's ``name: Class``
+            if kind is None:
+                self.scopes[-1].pop(target.id, None)
+            else:
+                self.scopes[-1][target.id] = kind
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._function(node)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        scope: dict[str, str] = {}
+        arguments = node.args
+        for argument in [
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+        ]:
+            kind = self._imported_class(argument.annotation)
+            if kind is not None:
+                scope[argument.arg] = kind
+        self.scopes.append(scope)
+        for child in node.body:
+            self.visit(child)
+        self.scopes.pop()
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.classes.append({})
+        saved, self.scopes = self.scopes, [{}]
+        self.generic_visit(node)
+        self.scopes = saved
+        self.classes.pop()
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+            self._bind(target, self._of(node.value))
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.target)
+        self._bind(node.target, self._imported_class(node.annotation))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        name = node.attr
+        if name.startswith("_") and not name.endswith("__"):
+            owner = self._of(node.value)
+            if owner is not None:
+                self.found.append(f"{self.module}:{node.lineno}: {owner} ... .{name}")
+        self.generic_visit(node)
+
+
+def _private_reaches(module: str, source: str) -> list[str]:
+    tree = ast.parse(source)
+    visitor = _PrivateReach(module, tree)
+    visitor.visit(tree)
+    return visitor.found
+
+
+def test_no_module_uses_another_modules_private_attributes() -> None:
+    found = []
+    for module, path in MODULES.items():
+        found += _private_reaches(module, path.read_text(encoding="utf-8"))
+    assert found == []
+
+
+def test_the_private_attribute_check_finds_each_kind_of_reach() -> None:
+    """Each way the AST tells an object is another module's, and what stays allowed."""
+    source = """
+from azure_core_tracing import factory
+from azure_core_tracing.factory import TracingContextFactory, make
+from azure_core_tracing.paging import ItemPaged
+
+def _maker() -> Optional[TracingContextFactory]: ...
+
+class Own:
+    helper: TracingContextFactory
+
+    def __init__(self, given: TracingContextFactory) -> None:
+        self._mine = 1
+        self.kept = given
+
+    def run(self, pager: "ItemPaged[int]", other: Own) -> None:
+        factory._defer()                        # 1 an imported module
+        TracingContextFactory._tracer           # 2 an imported class
+        make._cache                             # 3 an imported function
+        pager._fetch = None                     # 4 a parameter annotated as one
+        made = TracingContextFactory(); made._place()  # 5 made by calling it
+        maybe = _maker() if self else None; maybe._provider()  # 6 returned by this module's
+        cast(ItemPaged[int], pager)._items      # 7 cast to it
+        self.kept._place()                      # 8 an attribute set from a parameter
+        self.helper._place()                    # 9 a class body's annotation
+        typed: TracingContextFactory = make(); typed._x  # 10 annotated
+        self._mine; other._mine; factory.__doc__; made.public  # allowed
+"""
+    found = _private_reaches("example", source)
+    assert [line.partition(": ")[2] for line in found] == [
+        "factory ... ._defer",
+        "TracingContextFactory ... ._tracer",
+        "make ... ._cache",
+        "ItemPaged ... ._fetch",
+        "TracingContextFactory ... ._place",
+        "TracingContextFactory ... ._provider",
+        "ItemPaged ... ._items",
+        "TracingContextFactory ... ._place",
+        "TracingContextFactory ... ._place",
+        "TracingContextFactory ... ._x",
+    ]

@@ -93,6 +93,7 @@ class _GeneratedOptions:
     parent_span: Optional[Span] = None
     links: tuple[Link, ...] = ()
     start_time: Optional[datetime] = None
+    root: bool = False
 
 
 def test_create_span_options_behave_as_a_generated_dataclass() -> None:
@@ -105,6 +106,8 @@ def test_create_span_options_behave_as_a_generated_dataclass() -> None:
         ((SpanKind.SERVER, {"a": 1}, None, ()), {}),
         ((), {"links": (), "kind": SpanKind.PRODUCER, "attributes": {"b": "x"}}),
         ((SpanKind.CLIENT, None, None, (), datetime(2024, 1, 2, tzinfo=timezone.utc)), {}),
+        ((SpanKind.CLIENT, None, None, (), None, True), {}),
+        ((), {"root": True, "kind": SpanKind.SERVER}),
     ]
     for args, kwargs in cases:
         made = CreateSpanOptions(*args, **kwargs)
@@ -117,7 +120,7 @@ def test_create_span_options_behave_as_a_generated_dataclass() -> None:
         with pytest.raises(dataclasses.FrozenInstanceError):
             made.kind = SpanKind.CLIENT  # type: ignore[misc]
     with pytest.raises(TypeError):
-        CreateSpanOptions(SpanKind.CLIENT, None, None, (), None, "extra")  # type: ignore[call-arg]
+        CreateSpanOptions(SpanKind.CLIENT, None, None, (), None, False, "extra")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         CreateSpanOptions(kinds=SpanKind.CLIENT)  # type: ignore[call-arg]
 
@@ -129,3 +132,9 @@ def test_create_span_options_refuses_a_start_time_that_is_not_an_aware_datetime(
         CreateSpanOptions(start_time=datetime(2024, 1, 1))
     moment = datetime(2024, 1, 1, tzinfo=timezone.utc)
     assert CreateSpanOptions(start_time=moment).start_time is moment
+
+
+@pytest.mark.parametrize("root", [1, 0, "yes", None])
+def test_create_span_options_refuses_a_root_that_is_not_a_bool(root: object) -> None:
+    with pytest.raises(TypeError, match=f"root must be a bool, got {type(root).__name__}"):
+        CreateSpanOptions(root=root)  # type: ignore[arg-type]

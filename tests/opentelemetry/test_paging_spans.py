@@ -243,6 +243,77 @@ def test_the_page_spans_go_under_the_span_of_a_context_argument(
     assert [_parent(otel, page) for page in otel.named(_NAMES[kind])] == ["caller", "caller"]
 
 
+def _iterated(pager: Pager, where: Literal["app span", "api span", "thread"], otel: Otel) -> None:
+    """Iterate ``pager`` where another span is current: an application span, another client's
+    API span, or an application span in another thread."""
+    if where == "api span":
+        with otel.factory("App.Svc").create_span("B"):
+            assert items(pager) == [1, 2]
+        return
+    got: list[int] = []
+
+    def iterate() -> None:
+        with otel.sdk.get_tracer("app").start_as_current_span("B"):
+            got.extend(items(pager))
+
+    if where == "thread":
+        thread = threading.Thread(target=iterate)
+        thread.start()
+        thread.join()
+    else:
+        iterate()
+    assert got == [1, 2]
+
+
+WHERE: list[Literal["app span", "api span", "thread"]] = ["app span", "api span", "thread"]
+
+
+@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("kind", KINDS)
+def test_pages_of_a_list_called_with_nothing_current_are_roots_wherever_iterated(
+    client: ListClient, server: LocalServer, otel: Otel, kind: Kind, where: str
+) -> None:
+    """Parented to what was current at the call: nothing, so each page is a new trace's root,
+    not a child of the span current where the pager is iterated."""
+    serve_pages(server, [[1], [2]])
+    pager = client.pager(kind)
+    _iterated(pager, where, otel)  # type: ignore[arg-type]
+    pages = otel.named(_NAMES[kind])
+    assert len(pages) == 2
+    assert all(page.parent is None for page in pages)
+    (iterated_in,) = otel.named("B")
+    traces = {page.context.trace_id for page in pages if page.context is not None}
+    assert len(traces) == 2  # a trace of its own each
+    assert iterated_in.context is not None and iterated_in.context.trace_id not in traces
+    assert all(_children(otel, page) == ["HTTP GET #0"] for page in pages)
+    assert _children(otel, iterated_in) == []
+
+
+@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("kind", KINDS)
+def test_pages_go_under_the_span_current_at_the_call_not_the_one_where_iterated(
+    client: ListClient, server: LocalServer, otel: Otel, kind: Kind, where: str
+) -> None:
+    serve_pages(server, [[1], [2]])
+    with otel.sdk.get_tracer("app").start_as_current_span("A"):
+        pager = client.pager(kind)
+    _iterated(pager, where, otel)  # type: ignore[arg-type]
+    assert [_parent(otel, page) for page in otel.named(_NAMES[kind])] == ["A", "A"]
+
+
+@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("kind", KINDS)
+def test_pages_go_under_a_context_arguments_span_not_the_one_where_iterated(
+    client: ListClient, server: LocalServer, otel: Otel, kind: Kind, where: str
+) -> None:
+    serve_pages(server, [[1], [2]])
+    scope = otel.factory("App.Svc").create_span("caller", kind=SpanKind.SERVER)
+    pager = client.pager(kind, context=scope.context)  # nothing current: the context counts
+    _iterated(pager, where, otel)  # type: ignore[arg-type]
+    scope.span.end()
+    assert [_parent(otel, page) for page in otel.named(_NAMES[kind])] == ["caller", "caller"]
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_error_on_page_3_reaches_the_caller_and_marks_only_page_3s_span(
     client: ListClient, server: LocalServer, counting: Counting, otel: Otel, kind: Kind
@@ -504,6 +575,40 @@ def test_a_misbehaving_provider_never_changes_what_a_pager_yields_or_raises(
             assert got == [1, 2]
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("caller", [None, "A"])
+def test_a_methods_span_made_inside_an_application_span_of_its_body_is_beside_it(
+    otel: Otel, server: LocalServer, caller: Optional[str]
+) -> None:
+    """A plain def's span is made when first needed: made while an application span its body
+    started is current, it still goes under what was current at the call (A, or nothing: a
+    root), beside that span, not under it."""
+    url = server.script("/inside", Reply(200))
+
+    class Inside:
+        def __init__(self) -> None:
+            self._tracing_factory = otel.factory()
+            self._pipeline = HttpPipeline(otel.options(), tracing_factory=self._tracing_factory)
+
+        @distributed_trace(name="Inside.get")
+        def get(self, *, context: Optional[Context] = None) -> int:
+            with otel.sdk.get_tracer("app").start_as_current_span("callback"):
+                return self._pipeline.send(Request("GET", url), context).status_code
+
+    tracer = otel.sdk.get_tracer("app")
+    if caller is None:
+        assert Inside().get() == 200
+    else:
+        with tracer.start_as_current_span(caller):
+            assert Inside().get() == 200
+    (span,) = otel.named("Inside.get")
+    (callback,) = otel.named("callback")
+    assert _parent(otel, span) == caller and _parent(otel, callback) == caller
+    assert _children(otel, span) == ["HTTP GET #0"]
+    if caller is None:
+        assert span.context is not None and callback.context is not None
+        assert span.context.trace_id != callback.context.trace_id
 
 
 def test_a_normal_methods_span_starts_when_it_was_called(otel: Otel, server: LocalServer) -> None:

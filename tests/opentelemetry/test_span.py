@@ -283,3 +283,23 @@ def test_provider_must_wrap_an_opentelemetry_provider() -> None:
 
     with pytest.raises(TypeError, match="tracer_provider"):
         OpenTelemetryProvider.create(object())  # type: ignore[arg-type]
+
+
+def test_a_root_span_starts_a_new_trace_even_under_a_current_span(otel: Otel) -> None:
+    with otel.sdk.get_tracer("app").start_as_current_span("app") as app:
+        _span(otel, "root", root=True).end()
+        _span(otel, "child").end()
+        parent = _span(otel, "parent")
+        _span(otel, "under parent", root=True, parent_span=parent).end()
+        parent.end()
+    app_trace = app.get_span_context().trace_id
+    (root,) = otel.named("root")
+    assert root.parent is None and root.context is not None
+    assert root.context.trace_id != app_trace
+    (child,) = otel.named("child")
+    assert child.parent is not None and child.parent.span_id == app.get_span_context().span_id
+    (under,) = otel.named("under parent")  # a parent span given: root does not count
+    assert (
+        under.parent is not None
+        and under.parent.span_id == parent.otel_span.get_span_context().span_id
+    )
