@@ -389,13 +389,18 @@ def test_a_file_that_is_not_a_pool_is_exit_3_with_one_message_and_left_alone(
     text.write_text("not a pool\n")
     binary = tmp_path / "binary"
     binary.write_bytes(bytes(range(256)) * 20)  # 5120 bytes: two "records" of nonsense
-    for path in (tmp_path, text, binary):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (tmp_path, text, binary, fifo):
         before = path.read_bytes() if path.is_file() else None
         for verb in (
             ["dump"],
             ["write", "k", "v"],
             ["report-success", "--vm-id", VM_ID],
             ["clear"],
+            ["clear", "--if-stale"],
+            ["is-stale"],  # not "false" (exit 1) nor "true": what is there is no pool at all
+            ["info"],
         ):
             run = kvp_process if (path, verb) == (tmp_path, ["dump"]) else kvp
             result = run("--pool-file", str(path), *verb, expect=3)
@@ -405,6 +410,17 @@ def test_a_file_that_is_not_a_pool_is_exit_3_with_one_message_and_left_alone(
             )
         if before is not None:
             assert path.read_bytes() == before
+
+
+def test_every_verb_refuses_a_symbolic_link_to_a_pool_even_is_stale(
+    ours: Path, tmp_path: Path
+) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(ours)
+    os.utime(ours, (0, 0))  # the target is stale: a followed link would say "true"
+    for verb in (["is-stale"], ["info"], ["dump"], ["clear", "--if-stale"], ["write", "k", "v"]):
+        result = kvp("--pool-file", str(link), *verb, expect=3)
+        assert result.stdout == "" and "symbolic link" in result.stderr, result
 
 
 def test_a_torn_tail_is_reported_once_and_cut_off_by_a_change(ours: Path) -> None:
