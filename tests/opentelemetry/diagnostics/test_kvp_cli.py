@@ -14,9 +14,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
@@ -30,6 +31,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_cli import DEFAULT_AGENT, main
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import system_vm_id
+from tests.cloud_init import install as install_cloud_init
 from tests.opentelemetry.diagnostics.conftest import VM_ID
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -483,17 +485,41 @@ def test_a_pool_in_cloud_inits_format_reads_and_keeps_its_records(tmp_path: Path
     assert pairs(pool)[-1][0] == PROVISIONING_REPORT_KEY
 
 
-def test_a_pool_written_by_cloud_inits_own_reporter(tmp_path: Path) -> None:
-    """Where cloud-init itself is importable (a distribution's python3-cloud-init; it is not
-    on PyPI), its HyperVKvpReportingHandler writes the pool."""
-    handlers = pytest.importorskip("cloudinit.reporting.handlers", reason="cloud-init absent")
-    events = pytest.importorskip("cloudinit.reporting.events")
+@pytest.fixture(scope="module")
+def cloud_init() -> Iterator[Any]:
+    """cloud-init's reporting modules, from Debian's package (tests/cloud_init.py)."""
+    site = str(install_cloud_init())
+    sys.path.insert(0, site)
+    try:
+        from cloudinit.reporting import events, handlers  # type: ignore[import-not-found]
+
+        yield handlers, events
+    finally:
+        sys.path.remove(site)
+
+
+def test_a_pool_written_by_cloud_inits_own_reporter(tmp_path: Path, cloud_init: Any) -> None:
+    """cloud-init's own HyperVKvpReportingHandler writes the pool, a long description sliced
+    over several records; every verb reads it, and a change keeps its records."""
+    handlers, events = cloud_init
     pool = tmp_path / ".kvp_pool_1"
     handler = handlers.HyperVKvpReportingHandler(kvp_file_path=str(pool))
     handler.publish_event(events.ReportingEvent("start", "init-local", "searching"))
+    handler.publish_event(events.FinishReportingEvent("azure-ds", "z" * 3000))
     handler.flush()
-    [row] = json.loads(kvp(*at(tmp_path), "dump", "--json").stdout)
-    assert row["key"].startswith("CLOUD_INIT|") and json.loads(row["value"])["msg"] == "searching"
+    rows = json.loads(kvp_process(*at(tmp_path), "--json", "dump").stdout)
+    assert len(rows) >= 3  # the finish event's 3000 bytes take more than one record
+    assert all(row["key"].startswith("CLOUD_INIT|") for row in rows)
+    assert json.loads(rows[0]["value"])["msg"] == "searching"
+    before = pairs(pool)
+    kvp(*at(tmp_path), "report-success", "--vm-id", VM_ID)
+    assert pairs(pool)[:-1] == before and pairs(pool)[-1][0] == PROVISIONING_REPORT_KEY
+    [joined] = [
+        r
+        for r in json.loads(kvp(*at(tmp_path), "--json", "--join", "dump").stdout)
+        if "azure-ds" in r["key"]
+    ]
+    assert joined["chunks"] >= 2
 
 
 def test_the_console_script_is_the_command_line() -> None:
