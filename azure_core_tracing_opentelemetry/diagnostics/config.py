@@ -132,6 +132,8 @@ def _read(where: str) -> dict[str, Any]:
         raise ValueError(f"{where}: not valid TOML: not UTF-8 (at line {line})") from None
     except tomllib.TOMLDecodeError as error:  # its message gives the line and column
         raise ValueError(f"{where}: not valid TOML: {error}") from None
+    except RecursionError:  # the parser recurses into each nested array and inline table
+        raise ValueError(f"{where}: not valid TOML here: values nested too deeply") from None
 
 
 def _merge(
@@ -146,7 +148,7 @@ def _merge(
         name = (*prefix, key)
         if len(name) <= 2:
             origins[name] = where
-        if isinstance(value, dict):
+        if isinstance(value, dict) and len(name) < 2:  # deeper tables are never read
             existing = into.get(key)
             if not isinstance(existing, dict):  # a table replaces what was not one
                 existing = into[key] = {}

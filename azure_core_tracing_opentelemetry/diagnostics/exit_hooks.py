@@ -6,7 +6,8 @@ SIGTERM. Each hook does what the one before it did and flushes (each flush bound
 writer's ``exit_timeout``). The exception hooks call the previous hook first, so a hook that logs
 the exception has its record flushed too. The SIGTERM handler flushes first, then calls the
 previous Python handler, or, where that was the default, restores it and raises SIGTERM again,
-so the process ends as SIGTERM would have ended it (status -SIGTERM, no ``atexit``). An ignored
+so the process ends as SIGTERM would have ended it (status -SIGTERM, no ``atexit``); a second
+SIGTERM arriving during that flush skips it and goes on at once. An ignored
 SIGTERM is left ignored (a child process inherits that, and nothing ends to flush for), and a
 handler not set from Python is left alone, as Python cannot call it.
 
@@ -50,6 +51,7 @@ class ExitHooks:
         self._previous_thread_hook: Callable[..., Any] = threading.excepthook
         self._previous_sigterm: Any = None
         self._sigterm_installed = False
+        self._terminating = False
         # Bound once: a hook is recognised as ours by identity, and each attribute access
         # makes a new bound method.
         self._excepthook = self._on_uncaught
@@ -135,7 +137,14 @@ class ExitHooks:
                 self._flush_now()
 
     def _on_sigterm(self, signum: int, frame: Optional[FrameType]) -> None:
-        self._flush_now()
+        # A second SIGTERM while the first one's flush waits (Python runs the handler again
+        # inside it) insists: it goes straight on, without a second wait for the pool.
+        if not self._terminating:
+            self._terminating = True
+            try:
+                self._flush_now()
+            finally:
+                self._terminating = False
         previous = self._previous_sigterm
         if callable(previous):
             previous(signum, frame)

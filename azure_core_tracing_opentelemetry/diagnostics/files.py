@@ -31,9 +31,17 @@ def open_for_append(path: str) -> int:
     An ``OSError`` when it cannot be opened; for a symbolic link, live or dangling, one with
     ``errno.ELOOP`` whose ``strerror`` is ``SYMLINK_REFUSED``.
     """
+    return open_checked(path, APPEND_FLAGS, single_name=True)
+
+
+def open_checked(path: str, flags: int, *, single_name: bool) -> int:
+    """``os.open(path, flags)`` (mode 0600 when created), never through a symbolic link, only
+    a regular file (with one name when ``single_name``) or a character device, never blocking
+    on the open. An ``OSError`` otherwise, with the messages above.
+    """
     try:
         # The mode applies only when the file is created; umask can only narrow it.
-        fd = os.open(path, APPEND_FLAGS | os.O_NONBLOCK, 0o600)
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
     except OSError as error:
         # ELOOP is also "too many links" on the way; only the last part is refused unfollowed.
         if error.errno == errno.ELOOP and os.path.islink(path):
@@ -42,7 +50,7 @@ def open_for_append(path: str) -> int:
     try:
         info = os.fstat(fd)
         if stat.S_ISREG(info.st_mode):
-            if info.st_nlink > 1:
+            if single_name and info.st_nlink > 1:
                 raise OSError(errno.EMLINK, HARD_LINK_REFUSED, path)
         elif not stat.S_ISCHR(info.st_mode):
             raise OSError(errno.EINVAL, KIND_REFUSED, path)

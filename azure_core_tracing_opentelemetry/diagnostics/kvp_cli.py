@@ -264,15 +264,15 @@ _WHERE = (
 
 
 def _info(pool: _Pool, args: argparse.Namespace, out: _Output) -> int:
-    contents = _contents(pool)
-    count = len(contents.records) if contents else 0
+    read = _read(pool)  # once: a torn tail is noted once
+    count = len(read[0].records) if read else 0
     fields: dict[str, object] = {
         "pool": pool.name if args.pool_file is None else "file",
         "path": pool.path,
         "mode": "unsafe" if pool.unsafe else "safe",
         "records": count,
         "empty": count == 0,
-        "stale": _stale(pool),
+        "stale": read is not None and read[1],
         "max_key_size": pool.max_key,
         "max_value_size": pool.max_value,
     }
@@ -425,15 +425,23 @@ def _report_failure(pool: _Pool, args: argparse.Namespace, out: _Output) -> int:
 
 def _contents(pool: _Pool) -> Optional[PoolContents]:
     """The pool's records, read under the shared locks; None when there is no pool file."""
+    read = _read(pool)
+    return None if read is None else read[0]
+
+
+def _read(pool: _Pool) -> Optional[tuple[PoolContents, bool]]:
+    """The pool's records, read under the shared locks, and whether it is stale; None when
+    there is no pool file. Exit 3 for a link, a directory or a file that is not a pool."""
     try:
         with locked_pool(pool.path, update=False) as fd:
             contents = read_pool(fd)
+            info = os.fstat(fd)
     except FileNotFoundError:
         return None
     except OSError as error:
         raise _io_failure(pool, error) from None
     _check_pool(pool, contents, repairing=False)
-    return contents
+    return contents, is_stale(info, _boot_time(pool))
 
 
 def _records(pool: _Pool, join: bool) -> list[KvpRecord]:
@@ -521,13 +529,8 @@ def _put_report(pool: _Pool, report: ProvisioningReport) -> int:
 
 
 def _stale(pool: _Pool) -> bool:
-    try:
-        info = os.stat(pool.path)
-    except FileNotFoundError:
-        return False
-    except OSError as error:
-        raise _io_failure(pool, error) from None
-    return is_stale(info, _boot_time(pool))
+    read = _read(pool)
+    return read is not None and read[1]
 
 
 def _boot_time(pool: _Pool) -> float:

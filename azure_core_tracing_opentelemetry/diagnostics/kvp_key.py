@@ -6,6 +6,7 @@ import binascii
 import logging
 import os
 import random
+import re
 import struct
 import uuid
 from typing import NamedTuple, Optional
@@ -45,6 +46,14 @@ _FITTED_CACHED = 1024  # a process has one prefix and VM id, five levels, and it
 _fitted: dict[tuple[str, str, str, str, int], bytes] = {}
 _key_heads: dict[tuple[str, str, str, str, int], str] = {}
 _log = logging.getLogger(__name__)
+_HYPHENATED = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# The uuid crate's Uuid::parse_str forms (simple, hyphenated, braced, URN), which vm_id.rs
+# takes after lower-casing; Python's uuid.UUID also takes hyphens anywhere and "urn:" inside.
+_UUID_FORMS = re.compile(
+    rf"[0-9a-f]{{32}}|{_HYPHENATED}|\{{{_HYPHENATED}\}}|urn:uuid:{_HYPHENATED}"
+)
+_RUST_ASCII_WHITESPACE = " \t\n\x0b\x0c\r"  # str.strip would also take \x1c-\x1f
+_PRODUCT_UUID_MAX_BYTES = 65536  # sysfs gives 37; read whole, as vm_id.rs does, up to this
 
 
 class KvpKey(NamedTuple):
@@ -215,9 +224,13 @@ def system_vm_id(
     """
     try:
         with open(path, "rb") as file:
-            system_uuid = uuid.UUID(file.read(128).decode("ascii").strip())
+            raw = file.read(_PRODUCT_UUID_MAX_BYTES + 1)
+        text = raw.decode("ascii").strip(_RUST_ASCII_WHITESPACE).lower()
     except (OSError, ValueError):
         return None
+    if len(raw) > _PRODUCT_UUID_MAX_BYTES or not _UUID_FORMS.fullmatch(text):
+        return None
+    system_uuid = uuid.UUID(text)
     if os.path.exists(sysfs_efi_path) or os.path.exists(dev_efi_path):
         return str(system_uuid)  # Gen2 (UEFI, SMBIOS 3.1): as the firmware gives it
     return str(uuid.UUID(bytes=system_uuid.bytes_le))

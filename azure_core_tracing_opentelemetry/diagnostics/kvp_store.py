@@ -11,7 +11,6 @@ The pool is never opened through a symbolic link, and is created with mode 0600.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import stat
@@ -19,18 +18,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from azure_core_tracing_opentelemetry.diagnostics.files import (
-    HARD_LINK_REFUSED,
-    KIND_REFUSED,
-    SYMLINK_REFUSED,
-)
+from azure_core_tracing_opentelemetry.diagnostics.files import open_checked
 from azure_core_tracing_opentelemetry.diagnostics.kvp_record import (
     KEY_FIELD_BYTES,
     RECORD_BYTES,
 )
 
-_READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
-_UPDATE_FLAGS = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+_READ_FLAGS = os.O_RDONLY
+_UPDATE_FLAGS = os.O_RDWR
 
 
 @dataclass
@@ -51,24 +46,7 @@ def open_pool(path: str, *, update: bool, create: bool = False) -> int:
     link, one with ``errno.ELOOP`` whose ``strerror`` is ``files.SYMLINK_REFUSED``.
     """
     flags = (_UPDATE_FLAGS | (os.O_CREAT if create else 0)) if update else _READ_FLAGS
-    try:
-        fd = os.open(path, flags, 0o600)
-    except OSError as error:
-        if error.errno == errno.ELOOP and os.path.islink(path):
-            raise OSError(errno.ELOOP, SYMLINK_REFUSED, path) from None
-        raise
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISREG(info.st_mode):
-            if update and info.st_nlink > 1:
-                raise OSError(errno.EMLINK, HARD_LINK_REFUSED, path)
-        elif not stat.S_ISCHR(info.st_mode):
-            raise OSError(errno.EINVAL, KIND_REFUSED, path)
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return open_checked(path, flags, single_name=update)
 
 
 def lock_pool(fd: int, *, exclusive: bool) -> None:

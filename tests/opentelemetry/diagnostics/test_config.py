@@ -204,6 +204,21 @@ def test_a_wrong_type_names_the_file_that_gave_the_value_and_a_later_fix_wins(
     assert load_config(base_path=base, drop_in_dir=drop_ins) == TelemetryConfig(True, "warn")
 
 
+@pytest.mark.parametrize("value", ["[" * 5000 + "]" * 5000, "{ b = " * 3000 + "1" + " }" * 3000])
+def test_values_nested_too_deeply_are_a_value_error_naming_the_file(
+    tmp_path: Path, value: str
+) -> None:
+    path = write(tmp_path, f"[ssh]\nhostile = {value}\n", "hostile.toml")
+    with pytest.raises(ValueError, match=r"hostile\.toml: not valid TOML here: values nested too"):
+        load_only(path)
+
+
+def test_a_deeply_nested_table_this_library_does_not_read_is_ignored(tmp_path: Path) -> None:
+    header = ".".join(["ssh"] * 20000)  # the parser makes these tables without recursing
+    text = f"[{header}]\nx = 1\n[telemetry]\nkvp_filter = 'debug'\n"
+    assert load_only(write(tmp_path, text)).kvp_filter == "debug"
+
+
 def test_bytes_that_are_not_utf8_name_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "binary.toml"
     path.write_bytes(b'[telemetry]\n\nkvp_filter = "\xff"\n')

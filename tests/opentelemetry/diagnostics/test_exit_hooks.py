@@ -295,6 +295,34 @@ def test_a_hung_pool_costs_the_exit_one_timeout_and_one_warning(
     assert run.events() == []
 
 
+def test_a_second_sigterm_during_the_flush_ends_the_process_without_waiting_again(
+    child: Any, tmp_path: Path
+) -> None:
+    pool = tmp_path / ".kvp_pool_1"
+    held = os.open(pool, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)  # the first SIGTERM's flush waits for the pool
+    try:
+        run = child(
+            """
+            queue(layers_up(exit_timeout=3.0), "hung")
+            ready()
+            time.sleep(60)
+            """
+        )
+        run.wait_ready()
+        start = time.monotonic()
+        run.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        run.process.send_signal(signal.SIGTERM)
+        _, err = run.finish()
+        elapsed = time.monotonic() - start
+    finally:
+        os.close(held)
+    assert run.process.returncode == -signal.SIGTERM, err
+    # Flushing again on the second SIGTERM would wait 3 s more (3.3 s); skipping it ends now.
+    assert elapsed < 2.0, elapsed
+
+
 def test_shutdown_puts_back_the_hooks_it_replaced_and_leaves_ones_set_since(
     tmp_path: Path,
 ) -> None:

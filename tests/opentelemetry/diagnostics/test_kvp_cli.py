@@ -14,9 +14,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
@@ -30,6 +31,7 @@ from azure_core_tracing_opentelemetry.diagnostics import (
 )
 from azure_core_tracing_opentelemetry.diagnostics.kvp_cli import DEFAULT_AGENT, main
 from azure_core_tracing_opentelemetry.diagnostics.kvp_key import system_vm_id
+from tests.cloud_init import install as install_cloud_init
 from tests.opentelemetry.diagnostics.conftest import VM_ID
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -389,13 +391,18 @@ def test_a_file_that_is_not_a_pool_is_exit_3_with_one_message_and_left_alone(
     text.write_text("not a pool\n")
     binary = tmp_path / "binary"
     binary.write_bytes(bytes(range(256)) * 20)  # 5120 bytes: two "records" of nonsense
-    for path in (tmp_path, text, binary):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (tmp_path, text, binary, fifo):
         before = path.read_bytes() if path.is_file() else None
         for verb in (
             ["dump"],
             ["write", "k", "v"],
             ["report-success", "--vm-id", VM_ID],
             ["clear"],
+            ["clear", "--if-stale"],
+            ["is-stale"],  # not "false" (exit 1) nor "true": what is there is no pool at all
+            ["info"],
         ):
             run = kvp_process if (path, verb) == (tmp_path, ["dump"]) else kvp
             result = run("--pool-file", str(path), *verb, expect=3)
@@ -405,6 +412,17 @@ def test_a_file_that_is_not_a_pool_is_exit_3_with_one_message_and_left_alone(
             )
         if before is not None:
             assert path.read_bytes() == before
+
+
+def test_every_verb_refuses_a_symbolic_link_to_a_pool_even_is_stale(
+    ours: Path, tmp_path: Path
+) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(ours)
+    os.utime(ours, (0, 0))  # the target is stale: a followed link would say "true"
+    for verb in (["is-stale"], ["info"], ["dump"], ["clear", "--if-stale"], ["write", "k", "v"]):
+        result = kvp("--pool-file", str(link), *verb, expect=3)
+        assert result.stdout == "" and "symbolic link" in result.stderr, result
 
 
 def test_a_torn_tail_is_reported_once_and_cut_off_by_a_change(ours: Path) -> None:
@@ -467,17 +485,41 @@ def test_a_pool_in_cloud_inits_format_reads_and_keeps_its_records(tmp_path: Path
     assert pairs(pool)[-1][0] == PROVISIONING_REPORT_KEY
 
 
-def test_a_pool_written_by_cloud_inits_own_reporter(tmp_path: Path) -> None:
-    """Where cloud-init itself is importable (a distribution's python3-cloud-init; it is not
-    on PyPI), its HyperVKvpReportingHandler writes the pool."""
-    handlers = pytest.importorskip("cloudinit.reporting.handlers", reason="cloud-init absent")
-    events = pytest.importorskip("cloudinit.reporting.events")
+@pytest.fixture(scope="module")
+def cloud_init() -> Iterator[Any]:
+    """cloud-init's reporting modules, from Debian's package (tests/cloud_init.py)."""
+    site = str(install_cloud_init())
+    sys.path.insert(0, site)
+    try:
+        from cloudinit.reporting import events, handlers  # type: ignore[import-not-found]
+
+        yield handlers, events
+    finally:
+        sys.path.remove(site)
+
+
+def test_a_pool_written_by_cloud_inits_own_reporter(tmp_path: Path, cloud_init: Any) -> None:
+    """cloud-init's own HyperVKvpReportingHandler writes the pool, a long description sliced
+    over several records; every verb reads it, and a change keeps its records."""
+    handlers, events = cloud_init
     pool = tmp_path / ".kvp_pool_1"
     handler = handlers.HyperVKvpReportingHandler(kvp_file_path=str(pool))
     handler.publish_event(events.ReportingEvent("start", "init-local", "searching"))
+    handler.publish_event(events.FinishReportingEvent("azure-ds", "z" * 3000))
     handler.flush()
-    [row] = json.loads(kvp(*at(tmp_path), "dump", "--json").stdout)
-    assert row["key"].startswith("CLOUD_INIT|") and json.loads(row["value"])["msg"] == "searching"
+    rows = json.loads(kvp_process(*at(tmp_path), "--json", "dump").stdout)
+    assert len(rows) >= 3  # the finish event's 3000 bytes take more than one record
+    assert all(row["key"].startswith("CLOUD_INIT|") for row in rows)
+    assert json.loads(rows[0]["value"])["msg"] == "searching"
+    before = pairs(pool)
+    kvp(*at(tmp_path), "report-success", "--vm-id", VM_ID)
+    assert pairs(pool)[:-1] == before and pairs(pool)[-1][0] == PROVISIONING_REPORT_KEY
+    [joined] = [
+        r
+        for r in json.loads(kvp(*at(tmp_path), "--json", "--join", "dump").stdout)
+        if "azure-ds" in r["key"]
+    ]
+    assert joined["chunks"] >= 2
 
 
 def test_the_console_script_is_the_command_line() -> None:

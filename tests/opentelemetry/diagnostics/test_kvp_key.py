@@ -84,6 +84,43 @@ def test_read_vm_id_with_a_path_alone_keeps_its_contract(
         ]
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        SMBIOS.replace("-", ""),
+        "{" + SMBIOS + "}",
+        "URN:UUID:" + SMBIOS.upper(),
+        " " * 200 + SMBIOS + "\n\t\r\x0b\x0c",  # trimmed however long, as Rust's trim()
+    ],
+)
+def test_the_forms_uuid_parse_str_takes_are_read(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "product_uuid"
+    path.write_text(content)
+    assert system_vm_id(str(path), **firmware(tmp_path, "sysfs_efi_path")) == SMBIOS
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        SMBIOS[:35],  # short
+        SMBIOS + "0",  # long
+        SMBIOS + " x",
+        "550e8400e29b-41d4-a716-446655440000",  # hyphens elsewhere: Python's UUID took these
+        "5-5-0-e-8400e29b41d4a716446655440000",
+        "urn:" + SMBIOS.replace("-", ""),
+        "550e8400urn:e29b41d4a716446655440000",
+        "uuid:" + SMBIOS,
+        "\x1c" + SMBIOS,  # not whitespace to Rust
+        SMBIOS + " " * 70000,  # past what a product_uuid can be
+        "\u0661" * 32,  # digits, but not ASCII ones
+    ],
+)
+def test_what_uuid_parse_str_refuses_is_no_vm_id(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "product_uuid"
+    path.write_text(content)
+    assert system_vm_id(str(path), **firmware(tmp_path, "sysfs_efi_path")) is None
+
+
 def test_the_writer_keys_records_with_the_hosts_vm_id(tmp_path: Path, product_uuid: Path) -> None:
     paths = firmware(tmp_path)
     writer = KvpWriter(
