@@ -649,3 +649,29 @@ def test_https_required_is_raised_once_before_any_retry(server: LocalServer) -> 
         client.send(Request("GET", url))
     assert isinstance(raised.value, ServiceRequestError)
     assert sleeps == [] and server.received == []
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "%73ig=sas-SIGNATURE&%53V=2024-01-01&s%65=2099-01-01",  # percent-encoded names
+        "SIG=sas-SIGNATURE&Sv=2024-01-01&sE=2099-01-01",  # any case
+        "si%67=sas-SIGNATURE;sv=2024-01-01;se=2099-01-01",  # encoded and ;-separated
+    ],
+)
+def test_an_echoed_signature_is_taken_out_whatever_its_spelling(
+    server: LocalServer, other: LocalServer, echo: str
+) -> None:
+    # A server decodes %73ig as sig: an echo spelt so must not reach another origin, nor be
+    # sent twice to this one.
+    target = other.script("/landing", Reply(200, body=b"arrived"))
+    url = server.script("/start", redirect(302, f"{target}?keep=1&{echo}"))
+    client = pipeline(per_retry_policies=credential_policies(Credential()))
+    assert client.send(Request("GET", url)).body == b"arrived"
+    (landed,) = other.received
+    assert landed.path == "/landing?keep=1"
+    server.script("/home", Reply(200, body=b"home"))
+    url = server.script("/again", redirect(307, f"{server.url('/home')}?keep=1&{echo}"))
+    assert client.send(Request("GET", url)).body == b"home"
+    hop = server.received[-1]
+    assert hop.path == f"/home?keep=1&{SIGNATURE}"

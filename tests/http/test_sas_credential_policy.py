@@ -65,6 +65,9 @@ def test_the_signature_merges_with_the_query_and_the_fragment() -> None:
     assert signed_url("https://a.test/p#f?x", "s=1") == "https://a.test/p?s=1#f?x"
     assert carries_signature("https://a.test/p?a=1;sig=x")
     assert not carries_signature("https://a.test/p?signature=x#sig=y")
+    # A server percent-decodes names: these are a sig too.
+    assert carries_signature("https://a.test/p?%73IG=x")
+    assert carries_signature("https://a.test/p?a=1&si%67=x")
 
 
 @pytest.mark.parametrize("kind", KINDS)
