@@ -173,7 +173,7 @@ def credential_failure(credential: object, error: BaseException) -> ClientAuthen
 
 def checked_token(credential: object, returned: object) -> AccessTokenLike:
     """``returned`` if it is a token that can be sent: a non-empty ``token`` that is a clean
-    header value and an ``expires_on`` number; else ``ClientAuthenticationError`` (which
+    header value and an ``expires_on`` number (not NaN); else ``ClientAuthenticationError`` (which
     never repeats the token)."""
     name = type(credential).__name__
     token = getattr(returned, "token", None)
@@ -183,6 +183,7 @@ def checked_token(credential: object, returned: object) -> AccessTokenLike:
         or not token
         or isinstance(expires_on, bool)
         or not isinstance(expires_on, (int, float))
+        or expires_on != expires_on  # NaN: no comparison would ever ask for a new token
     ):
         raise ClientAuthenticationError(
             f"{name}.get_token returned {type_name(returned)}, not an AccessToken "

@@ -446,7 +446,17 @@ def test_a_credential_that_raises_is_a_client_authentication_error_with_no_secre
     assert server.received == []
 
 
-@pytest.mark.parametrize("returned", [None, "a-token", AccessToken("", 1), ("t", True)])
+@pytest.mark.parametrize(
+    "returned",
+    [
+        None,
+        "a-token",
+        AccessToken("", 1),
+        ("t", True),
+        AccessToken("t", "9999999999"),  # type: ignore[arg-type]  # a str, as some return
+        AccessToken("t", float("nan")),  # NaN compares false: it would never be refreshed
+    ],
+)
 def test_a_credential_returning_no_token_is_a_client_authentication_error(
     server: LocalServer, returned: object
 ) -> None:
