@@ -99,6 +99,8 @@ class AzureSasCredentialPolicy(SansIOHttpPolicy):
     def on_request(self, request: Request, context: Context) -> Optional[Context]:
         url = request.url
         signature = self._credential.signature  # read once: update() may run meanwhile
+        if not isinstance(signature, str):  # a credential of another library may return anything
+            raise TypeError(f"credential.signature must be a str, got {type_name(signature)}")
         if redirect_hop(context):
             # A Location may echo the signature this policy merged into the last request.
             url = without_parameters(url, signature_parameters(signature))

@@ -95,3 +95,23 @@ def test_a_bad_credential_is_refused_when_the_policy_is_built() -> None:
     for credential in (SAS, None, object()):
         with pytest.raises(TypeError, match="credential"):
             AzureSasCredentialPolicy(wrong(credential))
+
+
+class _DuckSignature:
+    """A credential of another library, whose signature is not a str (unset, or bytes)."""
+
+    def __init__(self, signature: object) -> None:
+        self.signature = signature
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("signature", [None, 123, b"sig=x"])
+def test_a_signature_that_is_no_str_is_a_type_error_and_nothing_is_sent(
+    kind: Kind, server: LocalServer, signature: object
+) -> None:
+    url = server.script("/x", Reply(200))
+    policy = AzureSasCredentialPolicy(_DuckSignature(signature))
+    pipeline = client(kind, policy, ClientOptions())
+    with pipeline, pytest.raises(TypeError, match="credential.signature"):
+        pipeline.send(Request("GET", url))
+    assert server.received == []
