@@ -581,17 +581,8 @@ class RetryCounts(SansIOHttpPolicy):
 
 
 def traced(client: Any, otel: Otel, request: Request) -> RawResponse:
-    factory = otel.factory()
-
-    async def in_task() -> RawResponse:
-        with factory.create_span("Client.call") as scope:
-            response: RawResponse = await client.pipeline.send(request, scope.context)
-            return response
-
-    if client.loop is not None:
-        return client.run(in_task())  # type: ignore[no-any-return]
-    with factory.create_span("Client.call") as scope:
-        return client.send(request, scope.context)  # type: ignore[no-any-return]
+    response: RawResponse = client.traced_send(otel.factory(), request)
+    return response
 
 
 def test_every_request_of_a_call_has_its_own_span_name_and_traceparent(
