@@ -24,6 +24,7 @@ import base64
 import binascii
 import inspect
 import json
+import math
 import re
 import threading
 import time
@@ -183,7 +184,7 @@ def checked_token(credential: object, returned: object) -> AccessTokenLike:
         or not token
         or isinstance(expires_on, bool)
         or not isinstance(expires_on, (int, float))
-        or expires_on != expires_on  # NaN: no comparison would ever ask for a new token
+        or math.isnan(expires_on)  # no comparison with NaN would ever ask for a new token
     ):
         raise ClientAuthenticationError(
             f"{name}.get_token returned {type_name(returned)}, not an AccessToken "

@@ -54,11 +54,7 @@ def without_parameters(url: str, names: frozenset[str]) -> str:
     path, question, query = head.partition("?")
     if not question:
         return url
-    kept = [
-        pair
-        for pair in _SEPARATORS.split(query)
-        if pair and _name(pair) not in names
-    ]
+    kept = [pair for pair in _SEPARATORS.split(query) if pair and _name(pair) not in names]
     return f"{path}{'?' if kept else ''}{'&'.join(kept)}{hash_}{fragment}"
 
 

@@ -114,6 +114,7 @@ def test_a_key_that_is_no_str_is_a_type_error_and_nothing_is_sent(
 ) -> None:
     url = server.script("/x", Reply(200))
     policy = AzureKeyCredentialPolicy(_DuckKey(key), "api-key")  # type: ignore[arg-type]
-    with client(kind, policy, ClientOptions()) as p, pytest.raises(TypeError, match="credential.key"):
-        p.send(Request("GET", url))
+    pipeline = client(kind, policy, ClientOptions())
+    with pipeline, pytest.raises(TypeError, match=r"credential\.key must be a str"):
+        pipeline.send(Request("GET", url))
     assert server.received == []
