@@ -55,6 +55,7 @@ _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _PARAMETER = re.compile(rf'[\s,]*({_TCHARS})\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,"]*)\s*(?=,|$)')
 _SCHEME = re.compile(rf"[\s,]*({_TCHARS})(?=\s|,|$)")
 _QUOTED_PAIR = re.compile(r"\\(.)")
+_MORE = re.compile(r"[^ \t,]")  # something other than separators is left to read
 
 # --- The decisions, shared by both policies -----------------------------------------------------
 
@@ -112,7 +113,7 @@ def parse_challenges(header: str) -> Optional[list[tuple[str, dict[str, str]]]]:
     the value cannot be read, or a challenge names a parameter twice."""
     challenges: list[tuple[str, dict[str, str]]] = []
     position = 0
-    while header[position:].strip(" \t,"):
+    while _MORE.search(header, position):  # no copy of the rest: linear in the header
         parameter = _PARAMETER.match(header, position)
         if parameter is not None and challenges:
             name, value = parameter.group(1).lower(), parameter.group(2)

@@ -32,6 +32,7 @@ from azure_core_tracing.http import (
     Request,
 )
 from azure_core_tracing.http.bearer_token_policy import (
+    WWW_AUTHENTICATE,
     claims_challenge,
     decode_claims,
     needs_new_token,
@@ -291,6 +292,17 @@ def test_a_401_without_a_challenge_is_returned_and_drops_the_token(
         assert pipeline.send(Request("GET", url)).status_code == 401
         assert pipeline.send(Request("GET", url)).status_code == 200
     assert authorizations(server) == ["Bearer token-1", "Bearer token-2"]
+
+
+def test_a_huge_challenge_is_read_in_linear_time() -> None:
+    # A hostile server may send a hundred WWW-Authenticate headers (in different cases, of
+    # up to 64 KiB each with requests), which the transport joins with ", " into one value.
+    # Read by copying the rest of the value for each challenge, this 1 MB one took 15 s or
+    # more of CPU (6 MB: minutes); read in place, about one.
+    value = ", ".join(["a"] * 333_000)
+    started = time.monotonic()
+    assert claims_challenge({WWW_AUTHENTICATE: value}) is None
+    assert time.monotonic() - started < 6
 
 
 @pytest.mark.parametrize("kind", KINDS)
