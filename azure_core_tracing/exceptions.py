@@ -207,7 +207,8 @@ def _refuse(*_: object) -> Any:
 
 def _xml_error(body: bytes) -> tuple[Optional[str], Optional[str]]:
     """``<Error><Code>`` and ``<Message>`` of an XML body, read by expat (what ElementTree
-    uses) with every DOCTYPE refused: no external entity, no entity expansion."""
+    uses) with every DOCTYPE refused: no external entity, no entity expansion. A declared
+    encoding Python has no text codec for is no error body (expat raises LookupError)."""
     parser = expat.ParserCreate()
     depth = [0]
     root: list[str] = []
@@ -238,7 +239,7 @@ def _xml_error(body: bytes) -> tuple[Optional[str], Optional[str]]:
     parser.ExternalEntityRefHandler = _refuse
     try:
         parser.Parse(body, True)
-    except (expat.ExpatError, _RefusedXmlError, ValueError, RecursionError):
+    except (expat.ExpatError, _RefusedXmlError, ValueError, LookupError, RecursionError):
         return None, None
     return found.get("Code"), found.get("Message")
 

@@ -204,6 +204,24 @@ CASES = {
         "Deep",
         "(Deep) Status: 400 (Bad Request)",
     ),
+    # An encoding Python does not know, or a codec that is no text encoding: LookupError
+    # inside expat, which must not escape the error's construction.
+    "xml-unknown-encoding": (
+        400,
+        {"x-ms-error-code": "Odd"},
+        b'<?xml version="1.0" encoding="x-no-such"?><Error><Code>X</Code></Error>',
+        HttpResponseError,
+        "Odd",
+        "(Odd) Status: 400 (Bad Request)",
+    ),
+    "xml-binary-codec": (
+        400,
+        {},
+        b'<?xml version="1.0" encoding="zlib"?><Error><Code>X</Code></Error>',
+        HttpResponseError,
+        None,
+        "Operation returned an invalid status. Status: 400 (Bad Request)",
+    ),
     "not-modified": (
         304,
         {},

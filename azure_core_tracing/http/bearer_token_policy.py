@@ -24,6 +24,7 @@ import base64
 import binascii
 import inspect
 import json
+import math
 import re
 import threading
 import time
@@ -54,6 +55,7 @@ _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _PARAMETER = re.compile(rf'[\s,]*({_TCHARS})\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,"]*)\s*(?=,|$)')
 _SCHEME = re.compile(rf"[\s,]*({_TCHARS})(?=\s|,|$)")
 _QUOTED_PAIR = re.compile(r"\\(.)")
+_MORE = re.compile(r"[^ \t,]")  # something other than separators is left to read
 
 # --- The decisions, shared by both policies -----------------------------------------------------
 
@@ -111,7 +113,7 @@ def parse_challenges(header: str) -> Optional[list[tuple[str, dict[str, str]]]]:
     the value cannot be read, or a challenge names a parameter twice."""
     challenges: list[tuple[str, dict[str, str]]] = []
     position = 0
-    while header[position:].strip(" \t,"):
+    while _MORE.search(header, position):  # no copy of the rest: linear in the header
         parameter = _PARAMETER.match(header, position)
         if parameter is not None and challenges:
             name, value = parameter.group(1).lower(), parameter.group(2)
@@ -173,7 +175,7 @@ def credential_failure(credential: object, error: BaseException) -> ClientAuthen
 
 def checked_token(credential: object, returned: object) -> AccessTokenLike:
     """``returned`` if it is a token that can be sent: a non-empty ``token`` that is a clean
-    header value and an ``expires_on`` number; else ``ClientAuthenticationError`` (which
+    header value and an ``expires_on`` number (not NaN); else ``ClientAuthenticationError`` (which
     never repeats the token)."""
     name = type(credential).__name__
     token = getattr(returned, "token", None)
@@ -183,6 +185,7 @@ def checked_token(credential: object, returned: object) -> AccessTokenLike:
         or not token
         or isinstance(expires_on, bool)
         or not isinstance(expires_on, (int, float))
+        or math.isnan(expires_on)  # no comparison with NaN would ever ask for a new token
     ):
         raise ClientAuthenticationError(
             f"{name}.get_token returned {type_name(returned)}, not an AccessToken "

@@ -55,4 +55,7 @@ class AzureKeyCredentialPolicy(SansIOHttpPolicy):
         if is_cross_origin_hop(context):  # no key for another origin, even one set by hand
             request.headers.pop(self._name, None)
             return
-        request.headers[self._name] = f"{self._prefix}{self._credential.key}"
+        key = self._credential.key  # a credential of another library may return anything
+        if not isinstance(key, str):
+            raise TypeError(f"credential.key must be a str, got {type_name(key)}")
+        request.headers[self._name] = f"{self._prefix}{key}"

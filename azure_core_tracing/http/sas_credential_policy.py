@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Optional, Protocol
+from urllib.parse import unquote
 
 from azure_core_tracing.checks import type_name
 from azure_core_tracing.context import Context
@@ -18,6 +19,12 @@ _UNSIGNED_URL = object()  # context key: the request's URL before this policy si
 _SEPARATORS = re.compile(r"[&;]")
 
 
+def _name(pair: str) -> str:
+    """The name of the query parameter ``pair`` as a server reads it: percent-decoded, in
+    lower case (``%73IG=`` is ``sig``)."""
+    return unquote(pair.partition("=")[0]).lower()
+
+
 class SasCredential(Protocol):
     """What the policy reads a signature from: ``AzureSasCredential``, ours or azure-core's."""
 
@@ -28,32 +35,26 @@ class SasCredential(Protocol):
 
 
 def carries_signature(url: str) -> bool:
-    """Whether ``url``'s query already has a ``sig`` parameter (any case)."""
+    """Whether ``url``'s query already has a ``sig`` parameter (any case or encoding)."""
     query = url.partition("#")[0].partition("?")[2]
-    return any(
-        pair.partition("=")[0].lower() == SIGNATURE_PARAMETER for pair in _SEPARATORS.split(query)
-    )
+    return any(_name(pair) == SIGNATURE_PARAMETER for pair in _SEPARATORS.split(query))
 
 
 def signature_parameters(signature: str) -> frozenset[str]:
     """The names (lower-case) of the query parameters ``signature`` is made of, and ``sig``."""
     signature = signature[1:] if signature.startswith("?") else signature
-    names = {pair.partition("=")[0].lower() for pair in _SEPARATORS.split(signature)}
+    names = {_name(pair) for pair in _SEPARATORS.split(signature)}
     return frozenset(names - {""} | {SIGNATURE_PARAMETER})
 
 
 def without_parameters(url: str, names: frozenset[str]) -> str:
-    """``url`` without the query parameters named in ``names`` (lower-case; any case in the
-    URL); the rest of it as it was."""
+    """``url`` without the query parameters named in ``names`` (lower-case; any case or
+    percent-encoding in the URL); the rest of it as it was."""
     head, hash_, fragment = url.partition("#")
     path, question, query = head.partition("?")
     if not question:
         return url
-    kept = [
-        pair
-        for pair in _SEPARATORS.split(query)
-        if pair and pair.partition("=")[0].lower() not in names
-    ]
+    kept = [pair for pair in _SEPARATORS.split(query) if pair and _name(pair) not in names]
     return f"{path}{'?' if kept else ''}{'&'.join(kept)}{hash_}{fragment}"
 
 
@@ -94,6 +95,8 @@ class AzureSasCredentialPolicy(SansIOHttpPolicy):
     def on_request(self, request: Request, context: Context) -> Optional[Context]:
         url = request.url
         signature = self._credential.signature  # read once: update() may run meanwhile
+        if not isinstance(signature, str):  # a credential of another library may return anything
+            raise TypeError(f"credential.signature must be a str, got {type_name(signature)}")
         if redirect_hop(context):
             # A Location may echo the signature this policy merged into the last request.
             url = without_parameters(url, signature_parameters(signature))

@@ -99,6 +99,32 @@ class Driver:
         sent: RawResponse = self.run(self.pipeline.send(request, context))
         return sent
 
+    def traced_send(
+        self,
+        factory: TracingContextFactory,
+        request: Request,
+        name: str = "Client.call",
+        context: Optional[Context] = None,
+    ) -> RawResponse:
+        """``request`` sent in an API span ``name`` of ``factory``, as a service method sends it."""
+        if self.loop is not None:
+            return self.run(self.traced_send_async(factory, request, name, context))
+        with factory.create_span(name, context) as scope:
+            response: RawResponse = self.pipeline.send(request, scope.context)
+            return response
+
+    async def traced_send_async(
+        self,
+        factory: TracingContextFactory,
+        request: Request,
+        name: str = "Client.call",
+        context: Optional[Context] = None,
+    ) -> RawResponse:
+        """The same for an async pipeline, in a task: the span is entered across its awaits."""
+        with factory.create_span(name, context) as scope:
+            response: RawResponse = await self.pipeline.send(request, scope.context)
+            return response
+
     def __enter__(self) -> Driver:
         return self
 
@@ -146,16 +172,15 @@ class TracedClient:
         )
 
     def call(self, request: Request, context: Optional[Context] = None) -> RawResponse:
-        if self.pipeline.loop is None:
-            with self._tracing_factory.create_span("TracedClient.call", context) as scope:
-                return self.pipeline.send(request, scope.context)
-        return self.pipeline.run(self.call_async(request, context))
+        factory = self._tracing_factory
+        return self.pipeline.traced_send(factory, request, "TracedClient.call", context)
 
-    async def call_async(self, request: Request, context: Optional[Context] = None) -> RawResponse:
-        """The same call in a task: the span is entered across the pipeline's awaits."""
-        with self._tracing_factory.create_span("TracedClient.call", context) as scope:
-            response: RawResponse = await self.pipeline.pipeline.send(request, scope.context)
-            return response
+    def call_async(
+        self, request: Request, context: Optional[Context] = None
+    ) -> Coroutine[Any, Any, RawResponse]:
+        """The same call for an async pipeline, to run in a task."""
+        factory = self._tracing_factory
+        return self.pipeline.traced_send_async(factory, request, "TracedClient.call", context)
 
 
 @pytest.fixture(autouse=True)

@@ -98,3 +98,23 @@ def test_it_runs_in_both_pipelines() -> None:
     for kind in KINDS:
         with client(kind, policy, ClientOptions()) as pipeline:
             assert policy in pipeline.policies
+
+
+class _DuckKey:
+    """A credential of another library, whose key is not a str (unset, or a number)."""
+
+    def __init__(self, key: object) -> None:
+        self.key = key
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("key", [None, 123, b"bytes-key"])
+def test_a_key_that_is_no_str_is_a_type_error_and_nothing_is_sent(
+    kind: Kind, server: LocalServer, key: object
+) -> None:
+    url = server.script("/x", Reply(200))
+    policy = AzureKeyCredentialPolicy(_DuckKey(key), "api-key")  # type: ignore[arg-type]
+    pipeline = client(kind, policy, ClientOptions())
+    with pipeline, pytest.raises(TypeError, match=r"credential\.key must be a str"):
+        pipeline.send(Request("GET", url))
+    assert server.received == []

@@ -581,17 +581,8 @@ class RetryCounts(SansIOHttpPolicy):
 
 
 def traced(client: Any, otel: Otel, request: Request) -> RawResponse:
-    factory = otel.factory()
-
-    async def in_task() -> RawResponse:
-        with factory.create_span("Client.call") as scope:
-            response: RawResponse = await client.pipeline.send(request, scope.context)
-            return response
-
-    if client.loop is not None:
-        return client.run(in_task())  # type: ignore[no-any-return]
-    with factory.create_span("Client.call") as scope:
-        return client.send(request, scope.context)  # type: ignore[no-any-return]
+    response: RawResponse = client.traced_send(otel.factory(), request)
+    return response
 
 
 def test_every_request_of_a_call_has_its_own_span_name_and_traceparent(
@@ -649,3 +640,29 @@ def test_https_required_is_raised_once_before_any_retry(server: LocalServer) -> 
         client.send(Request("GET", url))
     assert isinstance(raised.value, ServiceRequestError)
     assert sleeps == [] and server.received == []
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "%73ig=sas-SIGNATURE&%53V=2024-01-01&s%65=2099-01-01",  # percent-encoded names
+        "SIG=sas-SIGNATURE&Sv=2024-01-01&sE=2099-01-01",  # any case
+        "si%67=sas-SIGNATURE;sv=2024-01-01;se=2099-01-01",  # encoded and ;-separated
+    ],
+)
+def test_an_echoed_signature_is_taken_out_whatever_its_spelling(
+    server: LocalServer, other: LocalServer, echo: str
+) -> None:
+    # A server decodes %73ig as sig: an echo spelt so must not reach another origin, nor be
+    # sent twice to this one.
+    target = other.script("/landing", Reply(200, body=b"arrived"))
+    url = server.script("/start", redirect(302, f"{target}?keep=1&{echo}"))
+    client = pipeline(per_retry_policies=credential_policies(Credential()))
+    assert client.send(Request("GET", url)).body == b"arrived"
+    (landed,) = other.received
+    assert landed.path == "/landing?keep=1"
+    server.script("/home", Reply(200, body=b"home"))
+    url = server.script("/again", redirect(307, f"{server.url('/home')}?keep=1&{echo}"))
+    assert client.send(Request("GET", url)).body == b"home"
+    hop = server.received[-1]
+    assert hop.path == f"/home?keep=1&{SIGNATURE}"

@@ -65,6 +65,9 @@ def test_the_signature_merges_with_the_query_and_the_fragment() -> None:
     assert signed_url("https://a.test/p#f?x", "s=1") == "https://a.test/p?s=1#f?x"
     assert carries_signature("https://a.test/p?a=1;sig=x")
     assert not carries_signature("https://a.test/p?signature=x#sig=y")
+    # A server percent-decodes names: these are a sig too.
+    assert carries_signature("https://a.test/p?%73IG=x")
+    assert carries_signature("https://a.test/p?a=1&si%67=x")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -92,3 +95,23 @@ def test_a_bad_credential_is_refused_when_the_policy_is_built() -> None:
     for credential in (SAS, None, object()):
         with pytest.raises(TypeError, match="credential"):
             AzureSasCredentialPolicy(wrong(credential))
+
+
+class _DuckSignature:
+    """A credential of another library, whose signature is not a str (unset, or bytes)."""
+
+    def __init__(self, signature: object) -> None:
+        self.signature = signature
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("signature", [None, 123, b"sig=x"])
+def test_a_signature_that_is_no_str_is_a_type_error_and_nothing_is_sent(
+    kind: Kind, server: LocalServer, signature: object
+) -> None:
+    url = server.script("/x", Reply(200))
+    policy = AzureSasCredentialPolicy(_DuckSignature(signature))  # type: ignore[arg-type]
+    pipeline = client(kind, policy, ClientOptions())
+    with pipeline, pytest.raises(TypeError, match=r"credential\.signature must be a str"):
+        pipeline.send(Request("GET", url))
+    assert server.received == []
