@@ -14,7 +14,6 @@ method returns through ``fetch_through``, the one seam between the two modules.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from typing import Any, Callable, Optional, Protocol, TypeVar, Union
 
@@ -58,6 +57,8 @@ def _extracted(extracted: object) -> _Page:
         )
     token, items = extracted
     _check_token(token, "the continuation token extract_data returned")
+    if not hasattr(items, "__iter__") and not hasattr(items, "__aiter__"):
+        raise TypeError(f"the items extract_data returned must be iterable, got {type_name(items)}")
     return token, items
 
 
@@ -131,7 +132,8 @@ class ItemPaged(Iterator[ReturnType]):
         self._get_next = get_next
         self._extract_data = extract_data
         self._continuation_token = _check_token(continuation_token)
-        self._items: Optional[Iterator[ReturnType]] = None
+        self._pages: Optional[PageIterator[ReturnType]] = None
+        self._page: Optional[Iterator[ReturnType]] = None
         self._fetch: SyncFetch = _run_plain
 
     def by_page(self, continuation_token: Optional[str] = None) -> PageIterator[ReturnType]:
@@ -149,9 +151,17 @@ class ItemPaged(Iterator[ReturnType]):
         return self
 
     def __next__(self) -> ReturnType:
-        if self._items is None:
-            self._items = itertools.chain.from_iterable(self.by_page())
-        return next(self._items)
+        # Page by page, not itertools.chain: a page fetch that raises leaves the page iterator
+        # at that page, so iterating again fetches it again instead of silently ending.
+        if self._pages is None:
+            self._pages = self.by_page()
+        while True:
+            if self._page is None:
+                self._page = next(self._pages)  # StopIteration ends it
+            try:
+                return next(self._page)
+            except StopIteration:
+                self._page = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} at {id(self):#x}>"

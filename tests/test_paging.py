@@ -222,3 +222,62 @@ def test_repr_shows_neither_the_token_nor_the_functions() -> None:
     for shown in (repr(pager), str(pager), repr(pages), repr(service.async_pager(secret))):
         assert "SECRET" not in shown and "get_next" not in shown
         assert shown.startswith("<") and " at 0x" in shown
+
+
+class Flaky(Pages):
+    """A service whose fetch of page ``failing`` fails once (a dropped connection)."""
+
+    def __init__(self, pages: list[list[int]], failing: int) -> None:
+        super().__init__(pages)
+        self.failing: Optional[int] = failing
+
+    def get_next(self, token: Optional[str]) -> tuple[int, list[int]]:
+        index = 0 if token is None else int(token[1:])
+        if index == self.failing:
+            self.failing = None
+            raise ConnectionError(f"page {index} failed")
+        return super().get_next(token)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_iterating_again_after_a_failed_page_fetches_that_page_again(kind: str) -> None:
+    service = Flaky([[1, 2], [3, 4], [5]], failing=1)
+    seen: list[int] = []
+    if kind == "sync":
+        pager = service.pager()
+        with pytest.raises(ConnectionError, match="page 1 failed"):
+            seen.extend(pager)
+        seen.extend(pager)  # the caller retries: it continues at the failed page
+    else:
+        async_pager = service.async_pager()
+
+        async def twice() -> None:
+            with pytest.raises(ConnectionError, match="page 1 failed"):
+                async for item in async_pager:
+                    seen.append(item)
+            seen.extend(await _all(async_pager))
+
+        asyncio.run(twice())
+    assert seen == [1, 2, 3, 4, 5]
+    assert service.asked == [None, "t1", "t2"]
+
+
+@pytest.mark.parametrize("items", [None, 3, object()])
+def test_extract_data_returning_items_that_are_not_iterable_is_a_type_error_naming_it(
+    items: object,
+) -> None:
+    pager = ItemPaged(lambda token: None, lambda response: (None, items))
+    with pytest.raises(TypeError, match="items extract_data returned must be iterable"):
+        list(pager)
+
+    async def listed() -> list[Any]:
+        async def get_next(token: Optional[str]) -> None:
+            return None
+
+        async def extract_data(response: object) -> Any:
+            return None, items
+
+        return await _all(AsyncItemPaged(get_next, extract_data))
+
+    with pytest.raises(TypeError, match="items extract_data returned must be iterable"):
+        asyncio.run(listed())
