@@ -266,7 +266,10 @@ def test_iterating_again_after_a_failed_page_fetches_that_page_again(kind: str) 
 def test_extract_data_returning_items_that_are_not_iterable_is_a_type_error_naming_it(
     items: object,
 ) -> None:
-    pager = ItemPaged(lambda token: None, lambda response: (None, items))
+    def extract(response: object) -> Any:
+        return None, items
+
+    pager: ItemPaged[Any] = ItemPaged(lambda token: None, extract)
     with pytest.raises(TypeError, match="items extract_data returned must be iterable"):
         list(pager)
 
