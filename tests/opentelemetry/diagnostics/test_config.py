@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -214,9 +215,14 @@ def test_values_nested_too_deeply_are_a_value_error_naming_the_file(
 
 
 def test_a_deeply_nested_table_this_library_does_not_read_is_ignored(tmp_path: Path) -> None:
-    header = ".".join(["ssh"] * 20000)  # the parser makes these tables without recursing
+    header = ".".join(["ssh"] * 20000)  # tomllib makes these tables without recursing
     text = f"[{header}]\nx = 1\n[telemetry]\nkvp_filter = 'debug'\n"
-    assert load_only(write(tmp_path, text)).kvp_filter == "debug"
+    try:
+        config = load_only(write(tmp_path, text))
+    except ValueError as error:  # tomli (Python 3.9 and 3.10) recurses on them itself
+        assert sys.version_info < (3, 11) and "nested too deeply" in str(error)
+    else:
+        assert config.kvp_filter == "debug"
 
 
 def test_bytes_that_are_not_utf8_name_the_file_and_line(tmp_path: Path) -> None:
